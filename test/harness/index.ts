@@ -1,0 +1,11 @@
+export { nodeSpecs, startNodes } from './cluster.js';
+export { HarnessError } from './errors.js';
+export { freePort } from './free-port.js';
+export { RedisNode, stopAllNodes } from './redis-node.js';
+export { makeSelfSignedCert } from './tls.js';
+
+export type { NodeSpec } from './cluster.js';
+export type { HarnessErrorCode, HarnessErrorContext } from './errors.js';
+export type { RedisNodeOptions } from './redis-node.js';
+export type { RedisUser, ServerConfig } from './server-args.js';
+export type { TlsFiles } from './tls.js';
