@@ -1,0 +1,83 @@
+/**
+ * Stable codes of {@link ShardlockError}. A code never changes once released: match on it
+ * (or on the class) rather than on the message.
+ */
+export type ShardlockErrorCode =
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_LOCK_TIMEOUT'
+  | 'ERR_LOCK_LOST'
+  | 'ERR_LOCK_ABORTED'
+  | 'ERR_NODE_UNAVAILABLE'
+  | 'ERR_CLIENT_CLOSED';
+
+/** Context carried by a {@link ShardlockError}, where it applies. */
+export interface ErrorContext {
+  /** The lock key the failure concerns. */
+  readonly key?: string | undefined;
+  /** The node the failure concerns. */
+  readonly nodeId?: string | undefined;
+  /** How many acquire attempts were made. */
+  readonly attempts?: number | undefined;
+  /** The error that led to this one. */
+  readonly cause?: unknown;
+}
+
+/**
+ * Base of every error `@shardlock/core` throws or emits. `code` is stable; `key`, `nodeId`
+ * and `attempts` say where it happened; `cause` keeps what led to it.
+ */
+export abstract class ShardlockError extends Error {
+  /** Stable, machine-readable reason. */
+  abstract readonly code: ShardlockErrorCode;
+  /** The lock key the failure concerns, when there is one. */
+  readonly key: string | undefined;
+  /** The node the failure concerns, when there is one. */
+  readonly nodeId: string | undefined;
+  /** Acquire attempts made, when the failure ends a wait. */
+  readonly attempts: number | undefined;
+
+  /**
+   * @param message - what was expected and what happened
+   * @param context - where it happened, and its cause
+   */
+  constructor(message: string, context: ErrorContext = {}) {
+    super(message, 'cause' in context ? { cause: context.cause } : undefined);
+    this.name = new.target.name;
+    this.key = context.key;
+    this.nodeId = context.nodeId;
+    this.attempts = context.attempts;
+  }
+}
+
+/** An argument or option is missing, of the wrong type or out of range. Nothing was sent. */
+export class InvalidArgumentError extends ShardlockError {
+  override readonly code = 'ERR_INVALID_ARGUMENT';
+}
+
+/** The lock stayed held by someone else for every attempt, or past `waitTimeout`. */
+export class LockTimeoutError extends ShardlockError {
+  override readonly code = 'ERR_LOCK_TIMEOUT';
+}
+
+/**
+ * The lock is no longer ours: it expired, its key was deleted or taken, its node failed,
+ * or an extension did not succeed before its validity ended.
+ */
+export class LockLostError extends ShardlockError {
+  override readonly code = 'ERR_LOCK_LOST';
+}
+
+/** The caller's `AbortSignal` aborted the wait; anything granted meanwhile was released. */
+export class LockAbortedError extends ShardlockError {
+  override readonly code = 'ERR_LOCK_ABORTED';
+}
+
+/** The node that owns the key cannot be reached now (down, reconnecting, or timed out). */
+export class NodeUnavailableError extends ShardlockError {
+  override readonly code = 'ERR_NODE_UNAVAILABLE';
+}
+
+/** The client was closed; it sends nothing more. */
+export class ClientClosedError extends ShardlockError {
+  override readonly code = 'ERR_CLIENT_CLOSED';
+}

@@ -1,0 +1,228 @@
+import type { RedisOptions } from 'ioredis';
+import { DEFAULT_RING_OPTIONS } from '@shardlock/ring';
+import { InvalidArgumentError } from './errors.js';
+import { checkInteger, checkKnownKeys, checkNumber, received } from './validate.js';
+import { parseNodeSpecs, type NodeSpec, type ResolvedNodeSpec } from './node-spec.js';
+
+/** How an acquire retries while the key is held by someone else. */
+export interface RetryOptions {
+  /**
+   * Retries after the first attempt; 0 tries once.
+   * @default 10
+   */
+  readonly attempts?: number;
+  /**
+   * Base delay before a retry, doubled after each one (exponential backoff), in ms.
+   * @default 50
+   */
+  readonly delay?: number;
+  /**
+   * Upper bound of the backoff delay, in ms.
+   * @default 1000
+   */
+  readonly maxDelay?: number;
+  /**
+   * Random extra delay from 0 to this, added to each retry so contenders spread out, in ms.
+   * @default 50
+   */
+  readonly jitter?: number;
+}
+
+/** {@link RetryOptions} with defaults applied. */
+export interface ResolvedRetryOptions {
+  readonly attempts: number;
+  readonly delay: number;
+  readonly maxDelay: number;
+  readonly jitter: number;
+}
+
+/** Options of {@link LockClient}. */
+export interface LockClientOptions {
+  /** The Redis (or Valkey) nodes keys are sharded over. At least one; ids are unique. */
+  readonly nodes: readonly NodeSpec[];
+  /**
+   * Virtual nodes per unit of weight on the ring. Every client sharing nodes must agree.
+   * @default 4096
+   */
+  readonly vnodes?: number;
+  /**
+   * Prefix of every Redis key the client writes: locks are `${keyPrefix}lock:${key}`, and
+   * each node's fence counter is `${keyPrefix}fence`.
+   * @default 'shardlock:'
+   */
+  readonly keyPrefix?: string;
+  /**
+   * Lease of an acquire that names no `ttl`, in ms.
+   * @default 10000
+   */
+  readonly defaultTtl?: number;
+  /**
+   * Longest lease any lock may have, in ms. Membership safety windows (quarantine,
+   * handoff) are derived from it, so keep it as short as the work allows.
+   * @default 60000
+   */
+  readonly maxTtl?: number;
+  /**
+   * Clock drift allowance: a lease of `ttl` ms is believed for `ttl − elapsed − drift`, where
+   * `drift = ttl × driftFactor + 2` ms (Redlock's rule).
+   * @default 0.01
+   */
+  readonly driftFactor?: number;
+  /** Default retry behaviour of `acquire()`. */
+  readonly retry?: RetryOptions;
+  /**
+   * Default bound of a whole `acquire()` wait, in ms; `undefined` waits as long as the retries do.
+   * @default undefined
+   */
+  readonly waitTimeout?: number;
+  /**
+   * How long one command may wait for its node before it fails with `NodeUnavailableError`, in ms.
+   * @default 1000
+   */
+  readonly commandTimeout?: number;
+  /**
+   * Longest key, in UTF-16 code units.
+   * @default 1024
+   */
+  readonly maxKeyLength?: number;
+  /**
+   * ioredis options for every node (TLS, username, password, db, timeouts, …); a node's own
+   * `redis` options override them. `enableOfflineQueue`, `maxRetriesPerRequest` and
+   * `autoResendUnfulfilledCommands` are always off: a lock command must never be queued
+   * for a node that is down, nor replayed after a reconnect.
+   * @default {}
+   */
+  readonly redis?: RedisOptions;
+}
+
+/** {@link LockClientOptions} with defaults applied and validated. */
+export interface ResolvedClientOptions {
+  readonly nodes: readonly ResolvedNodeSpec[];
+  readonly vnodes: number;
+  readonly keyPrefix: string;
+  readonly defaultTtl: number;
+  readonly maxTtl: number;
+  readonly driftFactor: number;
+  readonly retry: ResolvedRetryOptions;
+  readonly waitTimeout: number | undefined;
+  readonly commandTimeout: number;
+  readonly maxKeyLength: number;
+  readonly redis: RedisOptions;
+}
+
+/** Longest TTL the client accepts at all (Redis `PX` takes more; 24 h is a sane ceiling). */
+export const TTL_CEILING = 86_400_000;
+
+/** The defaults of {@link RetryOptions}. */
+export const DEFAULT_RETRY: ResolvedRetryOptions = Object.freeze({
+  attempts: 10,
+  delay: 50,
+  maxDelay: 1_000,
+  jitter: 50,
+});
+
+/** The defaults of {@link LockClientOptions}. */
+export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
+  vnodes: DEFAULT_RING_OPTIONS.vnodes,
+  keyPrefix: 'shardlock:',
+  defaultTtl: 10_000,
+  maxTtl: 60_000,
+  driftFactor: 0.01,
+  retry: DEFAULT_RETRY,
+  waitTimeout: undefined,
+  commandTimeout: 1_000,
+  maxKeyLength: 1_024,
+  redis: Object.freeze({}),
+});
+
+const CLIENT_KEYS = new Set([
+  'nodes',
+  'vnodes',
+  'keyPrefix',
+  'defaultTtl',
+  'maxTtl',
+  'driftFactor',
+  'retry',
+  'waitTimeout',
+  'commandTimeout',
+  'maxKeyLength',
+  'redis',
+]);
+const RETRY_KEYS = new Set(['attempts', 'delay', 'maxDelay', 'jitter']);
+
+/**
+ * Applies defaults to client options and validates every field.
+ * @throws {@link InvalidArgumentError} naming the option, the range and what was received
+ */
+export function resolveClientOptions(options: LockClientOptions): ResolvedClientOptions {
+  checkKnownKeys(options, CLIENT_KEYS, 'LockClient');
+  const d = DEFAULT_CLIENT_OPTIONS;
+  const maxTtl = checkInteger(options.maxTtl ?? d.maxTtl, 'maxTtl', 1, TTL_CEILING, ' ms');
+  const defaultTtl = checkInteger(
+    options.defaultTtl ?? Math.min(d.defaultTtl, maxTtl),
+    'defaultTtl',
+    1,
+    maxTtl,
+    ' ms (maxTtl)',
+  );
+  const keyPrefix = options.keyPrefix ?? d.keyPrefix;
+  if (typeof keyPrefix !== 'string' || keyPrefix.length > 256) {
+    throw new InvalidArgumentError(
+      `keyPrefix must be a string of at most 256 characters, received ${received(keyPrefix)}`,
+    );
+  }
+  const redis: unknown = options.redis ?? d.redis;
+  if (typeof redis !== 'object' || redis === null || Array.isArray(redis)) {
+    throw new InvalidArgumentError(
+      `redis must be an ioredis options object, received ${received(redis)}`,
+    );
+  }
+  return Object.freeze({
+    nodes: parseNodeSpecs(options.nodes),
+    vnodes: checkInteger(options.vnodes ?? d.vnodes, 'vnodes', 1, 65_536),
+    keyPrefix,
+    defaultTtl,
+    maxTtl,
+    driftFactor: checkNumber(options.driftFactor ?? d.driftFactor, 'driftFactor', 0, 0.5),
+    retry: resolveRetry(options.retry, d.retry),
+    waitTimeout: resolveWaitTimeout(options.waitTimeout, undefined),
+    commandTimeout: checkInteger(
+      options.commandTimeout ?? d.commandTimeout,
+      'commandTimeout',
+      1,
+      600_000,
+      ' ms',
+    ),
+    maxKeyLength: checkInteger(
+      options.maxKeyLength ?? d.maxKeyLength,
+      'maxKeyLength',
+      1,
+      1_000_000,
+    ),
+    redis,
+  });
+}
+
+/** Applies `base` under `retry` and validates it. */
+export function resolveRetry(
+  retry: RetryOptions | undefined,
+  base: ResolvedRetryOptions,
+): ResolvedRetryOptions {
+  if (retry === undefined) return base;
+  checkKnownKeys(retry, RETRY_KEYS, 'retry');
+  return Object.freeze({
+    attempts: checkInteger(retry.attempts ?? base.attempts, 'retry.attempts', 0, 1_000_000),
+    delay: checkNumber(retry.delay ?? base.delay, 'retry.delay', 0, 3_600_000, ' ms'),
+    maxDelay: checkNumber(retry.maxDelay ?? base.maxDelay, 'retry.maxDelay', 0, 3_600_000, ' ms'),
+    jitter: checkNumber(retry.jitter ?? base.jitter, 'retry.jitter', 0, 3_600_000, ' ms'),
+  });
+}
+
+/** Validates a wait bound; `undefined` means the `fallback`. */
+export function resolveWaitTimeout(
+  value: number | undefined,
+  fallback: number | undefined,
+): number | undefined {
+  if (value === undefined) return fallback;
+  return checkNumber(value, 'waitTimeout', 0, 2_147_483_647, ' ms');
+}

@@ -1,0 +1,40 @@
+import { LockAbortedError } from './errors.js';
+
+/** Whether `signal` has aborted (a function, so checks are not narrowed away by TypeScript). */
+export function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** The abort error for `signal`, keeping its reason as cause. */
+export function abortError(
+  signal: AbortSignal | undefined,
+  key: string | undefined,
+): LockAbortedError {
+  return new LockAbortedError(`acquire of ${JSON.stringify(key)} was aborted`, {
+    key,
+    cause: signal?.reason,
+  });
+}
+
+/**
+ * Waits `ms` (an unref'd timer: a wait never keeps the process alive by itself), or rejects
+ * with {@link LockAbortedError} as soon as `signal` aborts.
+ */
+export function sleep(ms: number, signal: AbortSignal | undefined, key?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(abortError(signal, key));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortError(signal, key));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    timer.unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

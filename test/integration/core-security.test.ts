@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LockClient, NodeUnavailableError, type NodeErrorEvent } from '@shardlock/core';
+import { makeSelfSignedCert, RedisNode, stopAllNodes } from '../harness/index.js';
+
+afterAll(async () => {
+  await stopAllNodes();
+});
+
+async function roundTrip(client: LockClient, key: string): Promise<void> {
+  const lock = await client.acquire(key, { ttl: 2_000 });
+  expect(lock.isValid()).toBe(true);
+  expect(await client.tryAcquire(key)).toBeNull();
+  expect(await lock.release()).toBe(true);
+}
+
+describe('authentication and TLS pass through to ioredis', () => {
+  it('an ACL user with a password, given as client-wide redis options', async () => {
+    const node = await RedisNode.start({ users: [{ name: 'locker', password: 's3cret-pw' }] });
+    const client = new LockClient({
+      nodes: [{ id: 'acl', port: node.port }],
+      redis: { username: 'locker', password: 's3cret-pw' },
+    });
+    await roundTrip(client, 'acl-key');
+    await client.close();
+  });
+
+  it('an ACL user in a redis:// URL', async () => {
+    const node = await RedisNode.start({ users: [{ name: 'urluser', password: 'pw-in-url' }] });
+    const client = new LockClient({
+      nodes: [{ id: 'u', url: `redis://urluser:pw-in-url@127.0.0.1:${node.port}` }],
+    });
+    await roundTrip(client, 'url-key');
+    await client.close();
+  });
+
+  it('a wrong password fails the node’s keys with NodeUnavailableError and reports the cause', async () => {
+    const node = await RedisNode.start({ password: 'right' });
+    const errors: NodeErrorEvent[] = [];
+    const client = new LockClient({
+      nodes: [
+        { id: 'p', port: node.port, redis: { password: 'wrong', retryStrategy: () => null } },
+      ],
+    });
+    client.on('nodeError', (event) => errors.push(event));
+    const error = await client.acquire('k').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeUnavailableError);
+    expect(errors.some((e) => /WRONGPASS|invalid username-password/i.test(e.error.message))).toBe(
+      true,
+    );
+    await client.close();
+    const right = new LockClient({
+      nodes: [{ id: 'p', port: node.port, redis: { password: 'right' } }],
+    });
+    await roundTrip(right, 'pw-key');
+    await right.close();
+  });
+
+  it('TLS with a self-signed CA (Debian’s redis-server is built with TLS)', async () => {
+    const tls = await makeSelfSignedCert();
+    const node = await RedisNode.start({ tls });
+    const client = new LockClient({
+      nodes: [{ id: 't', url: `rediss://127.0.0.1:${node.port}` }],
+      redis: { tls: { ca: readFileSync(tls.ca), servername: 'localhost' } },
+    });
+    await roundTrip(client, 'tls-key');
+    await client.close();
+  });
+});
