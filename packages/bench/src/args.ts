@@ -1,0 +1,229 @@
+import { parseArgs } from 'node:util';
+import { CONTENDERS } from './contenders/index.js';
+import type { NodeAddress } from './contenders/types.js';
+
+/** A bad command line: printed with the usage, exit code 2, before any node is started. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The parsed and validated `shardlock bench` command line. */
+export interface BenchArgs {
+  /** `--nodes`: drive these nodes and start none; `undefined` starts an embedded cluster. */
+  readonly nodes: readonly NodeAddress[] | undefined;
+  /** Embedded cluster sizes to run, ascending (`--nodes-count 5` or `--nodes-count 1,3,5`). */
+  readonly nodeCounts: readonly number[];
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly tls: boolean;
+  readonly tlsCa: string | undefined;
+  readonly tlsServername: string | undefined;
+  readonly durationMs: number;
+  readonly rounds: number;
+  readonly operations: number | undefined;
+  readonly concurrency: number;
+  readonly keySpace: number | undefined;
+  readonly ttlMs: number;
+  readonly holdMs: number;
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly contenders: readonly string[];
+  /** `--json FILE` (`-` for stdout). */
+  readonly json: string | undefined;
+  /** `--out DIR`: report.json, throughput.svg and report.html. */
+  readonly out: string | undefined;
+  readonly help: boolean;
+}
+
+/** The usage text. */
+export const USAGE = `Usage: shardlock bench [options]
+
+Lock-traffic benchmark: every contender runs the same acquire+release workload against the
+same nodes, one after another, and the run ends with a table (and JSON, and a chart).
+
+Nodes (default: an embedded cluster of local redis-server processes, stopped at the end):
+  --nodes-count N[,N…]   embedded cluster size, or several sizes to compare   (default 5)
+  --nodes H:P[,H:P…]     drive these nodes instead; nothing is started
+  --username NAME        ACL user for --nodes
+  --password PW          password for --nodes (or env SHARDLOCK_PASSWORD)
+  --tls                  connect with TLS
+  --tls-ca FILE          CA certificate (PEM) that signed the nodes' certificates
+  --tls-servername NAME  name to verify in the nodes' certificates
+
+Workload (the same for every contender):
+  --duration SEC         seconds per contender                                (default 5)
+  --rounds N             interleave contenders in N rounds of duration/N each, so a
+                         machine that slows down for a while slows all alike  (default 5)
+  --operations N         stop a contender after N pairs (before --duration)
+  --concurrency N        acquire+release pairs in flight                      (default 256)
+  --keys N               key space: N hot keys with contention               (default: a fresh key per pair)
+  --ttl MS               lock lease                                           (default 10000)
+  --hold MS              time a holder keeps the lock before releasing        (default 0)
+  --retries N            retries when a key is held                           (default 0)
+  --retry-delay MS       delay between retries                                (default 10)
+  --contenders LIST      comma-separated, from: ${[...CONTENDERS.keys()].join(', ')}
+                                                                              (default: all)
+Output:
+  --json FILE            write the JSON report to FILE ('-' for stdout)
+  --out DIR              write report.json, throughput.svg and report.html to DIR
+  -h, --help             show this text
+`;
+
+const MAX_DURATION_S = 3_600;
+
+/**
+ * Parses `argv` (the words after `bench`).
+ * @throws {@link UsageError} for an unknown flag, a bad value, or a contender that cannot run
+ */
+export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): BenchArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        nodes: { type: 'string' },
+        'nodes-count': { type: 'string' },
+        username: { type: 'string' },
+        password: { type: 'string' },
+        tls: { type: 'boolean' },
+        'tls-ca': { type: 'string' },
+        'tls-servername': { type: 'string' },
+        duration: { type: 'string' },
+        rounds: { type: 'string' },
+        operations: { type: 'string' },
+        concurrency: { type: 'string' },
+        keys: { type: 'string' },
+        ttl: { type: 'string' },
+        hold: { type: 'string' },
+        retries: { type: 'string' },
+        'retry-delay': { type: 'string' },
+        contenders: { type: 'string' },
+        json: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const nodes = values.nodes === undefined ? undefined : parseNodes(values.nodes);
+  if (nodes !== undefined && values['nodes-count'] !== undefined) {
+    throw new UsageError('give --nodes or --nodes-count, not both');
+  }
+  const external = nodes !== undefined;
+  for (const flag of ['username', 'password', 'tls', 'tls-ca', 'tls-servername'] as const) {
+    if (!external && values[flag] !== undefined)
+      throw new UsageError(`--${flag} applies to --nodes only`);
+  }
+  const nodeCounts = external ? [nodes.length] : parseCounts(values['nodes-count'] ?? '5');
+  const contenders = parseContenders(values.contenders, Math.min(...nodeCounts));
+  return {
+    nodes,
+    nodeCounts,
+    username: values.username,
+    password: values.password ?? (external ? env.SHARDLOCK_PASSWORD : undefined),
+    tls: values.tls ?? values['tls-ca'] !== undefined,
+    tlsCa: values['tls-ca'],
+    tlsServername: values['tls-servername'],
+    durationMs: number(values.duration, 'duration', 5, 0.1, MAX_DURATION_S) * 1_000,
+    rounds: integer(values.rounds, 'rounds', 5, 1, 100),
+    operations:
+      values.operations === undefined
+        ? undefined
+        : integer(values.operations, 'operations', 1, 1, 1e9),
+    concurrency: integer(values.concurrency, 'concurrency', 256, 1, 10_000),
+    keySpace: values.keys === undefined ? undefined : integer(values.keys, 'keys', 1, 1, 1e9),
+    ttlMs: integer(values.ttl, 'ttl', 10_000, 1, 86_400_000),
+    holdMs: integer(values.hold, 'hold', 0, 0, 60_000),
+    retries: integer(values.retries, 'retries', 0, 0, 10_000),
+    retryDelayMs: integer(values['retry-delay'], 'retry-delay', 10, 0, 60_000),
+    contenders,
+    json: values.json,
+    out: values.out,
+    help: values.help ?? false,
+  };
+}
+
+function parseNodes(text: string): NodeAddress[] {
+  const seen = new Set<string>();
+  return text.split(',').map((part, i) => {
+    const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(part.trim());
+    const port = Number(match?.[2]);
+    if (match === null || port < 1 || port > 65_535) {
+      throw new UsageError(
+        `--nodes takes host:port[,host:port…]; ${JSON.stringify(part)} is not host:port`,
+      );
+    }
+    const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
+    const address = `${host}:${port}`;
+    if (seen.has(address)) throw new UsageError(`--nodes lists ${address} twice`);
+    seen.add(address);
+    return { id: `node-${i}`, host, port };
+  });
+}
+
+function parseCounts(text: string): number[] {
+  const counts = text.split(',').map((part) => integer(part.trim(), 'nodes-count', 5, 1, 64));
+  if (new Set(counts).size !== counts.length)
+    throw new UsageError('--nodes-count lists a size twice');
+  return counts.sort((a, b) => a - b);
+}
+
+function parseContenders(text: string | undefined, fewestNodes: number): string[] {
+  const names =
+    text === undefined ? [...CONTENDERS.keys()] : text.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!CONTENDERS.has(name)) {
+      throw new UsageError(
+        `unknown contender ${JSON.stringify(name)}; known: ${[...CONTENDERS.keys()].join(', ')}`,
+      );
+    }
+  }
+  if (new Set(names).size !== names.length) throw new UsageError('--contenders lists a name twice');
+  // Contenders that need more nodes than the run has are left out of the default set, and
+  // refused when asked for by name.
+  const runnable = names.filter((name) => CONTENDERS.get(name)!.minNodes <= fewestNodes);
+  if (text !== undefined && runnable.length !== names.length) {
+    const missing = names.find((name) => !runnable.includes(name))!;
+    throw new UsageError(
+      `${missing} needs at least ${CONTENDERS.get(missing)!.minNodes} nodes; the run has ${fewestNodes}`,
+    );
+  }
+  return runnable;
+}
+
+function integer(
+  text: string | undefined,
+  flag: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new UsageError(
+      `--${flag} takes a whole number from ${min} to ${max}, received ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}
+
+function number(
+  text: string | undefined,
+  flag: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(
+      `--${flag} takes a number from ${min} to ${max}, received ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}

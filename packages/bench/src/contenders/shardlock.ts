@@ -1,0 +1,46 @@
+import { LockClient, LockTimeoutError } from '@shardlock/core';
+import { redisOptions } from './connection.js';
+import type { Contender } from './types.js';
+
+/** `@shardlock/core` over every node of the run. */
+export const shardlock: Contender = {
+  name: 'shardlock',
+  description: '@shardlock/core, sharded over all nodes, batched per node and tick',
+  minNodes: 1,
+  async connect(nodes, workload, connect) {
+    const base = redisOptions(nodes[0]!, connect);
+    const client = new LockClient({
+      nodes: nodes.map(({ id, host, port }) => ({ id, host, port })),
+      maxTtl: Math.max(workload.ttl, 60_000),
+      redis: { username: base.username, password: base.password, tls: base.tls },
+      retry: {
+        attempts: workload.retries,
+        delay: workload.retryDelay,
+        maxDelay: workload.retryDelay * 8,
+        jitter: workload.retryDelay,
+      },
+    });
+    client.on('nodeError', () => undefined);
+    // Connect every node before the clock starts, as the other contenders do.
+    await Promise.all(
+      nodes.map(async (_, i) => {
+        const key = [...Array(64).keys()]
+          .map((k) => `warm:${i}:${k}`)
+          .find((k) => client.nodeFor(k) === nodes[i]!.id);
+        if (key !== undefined) await (await client.acquire(key, { ttl: 1_000 })).release();
+      }),
+    );
+    return {
+      async acquire(key) {
+        try {
+          const lock = await client.acquire(key, { ttl: workload.ttl });
+          return () => lock.release();
+        } catch (error) {
+          if (error instanceof LockTimeoutError) return null;
+          throw error;
+        }
+      },
+      close: () => client.close(),
+    };
+  },
+};

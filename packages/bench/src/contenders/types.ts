@@ -1,0 +1,57 @@
+/** Where a node listens. */
+export interface NodeAddress {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Credentials and TLS for every node of a run. */
+export interface ConnectOptions {
+  readonly username?: string;
+  readonly password?: string;
+  /** TLS options for ioredis (`ca`, `servername`, `rejectUnauthorized`), when the nodes speak TLS. */
+  readonly tls?: {
+    readonly ca?: string | Buffer;
+    readonly servername?: string;
+    readonly rejectUnauthorized?: boolean;
+  };
+}
+
+/** What every contender is asked to do, the same way. */
+export interface LockWorkload {
+  /** Lease of each lock, in ms. */
+  readonly ttl: number;
+  /** Retries after a failed attempt (each contender's own retry mechanism). */
+  readonly retries: number;
+  /** Delay between retries, in ms (each contender adds its own jitter of up to this much). */
+  readonly retryDelay: number;
+}
+
+/** Releases what an acquire took. */
+export type Release = () => Promise<unknown>;
+
+/** One contender connected to the nodes of a run. */
+export interface ContenderSession {
+  /** Takes `key`; resolves to its release, or `null` when the key stayed held. Rejects on errors. */
+  acquire(key: string): Promise<Release | null>;
+  /** Closes every connection. */
+  close(): Promise<void>;
+}
+
+/** A lock library as the bench drives it. */
+export interface Contender {
+  /** Name on the command line and in reports. */
+  readonly name: string;
+  /** What it is, in a few words, for reports. */
+  readonly description: string;
+  /** Nodes it needs at least (redlock over three needs three). */
+  readonly minNodes: number;
+  /** Nodes it sends traffic to; `undefined`: all of the run's nodes. */
+  readonly nodesUsed?: number;
+  /** Connects to `nodes`. */
+  connect(
+    nodes: readonly NodeAddress[],
+    workload: LockWorkload,
+    connect: ConnectOptions,
+  ): Promise<ContenderSession>;
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { parseBenchArgs, UsageError } from '../src/args.js';
+
+function usage(argv: string[], message: RegExp): void {
+  let caught: unknown;
+  try {
+    parseBenchArgs(argv);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(UsageError);
+  expect((caught as Error).message).toMatch(message);
+}
+
+describe('bench flags', () => {
+  it('defaults to an embedded 5-node cluster, 256 in flight, fresh keys, every contender', () => {
+    const args = parseBenchArgs([]);
+    expect(args.nodes).toBeUndefined();
+    expect(args.nodeCounts).toEqual([5]);
+    expect(args.concurrency).toBe(256);
+    expect(args.keySpace).toBeUndefined();
+    expect(args.durationMs).toBe(5_000);
+    expect(args.ttlMs).toBe(10_000);
+    expect(args.contenders).toEqual([
+      'shardlock',
+      'raw',
+      'hashring',
+      'redlock',
+      'redlock-3',
+      'semaphore',
+    ]);
+  });
+
+  it('parses a workload', () => {
+    const args = parseBenchArgs([
+      '--duration',
+      '0.5',
+      '--operations',
+      '1000',
+      '--concurrency',
+      '8',
+      '--keys',
+      '4',
+      '--ttl',
+      '500',
+      '--hold',
+      '2',
+      '--retries',
+      '3',
+      '--retry-delay',
+      '5',
+      '--contenders',
+      'shardlock,raw',
+    ]);
+    expect(args).toMatchObject({
+      durationMs: 500,
+      operations: 1000,
+      concurrency: 8,
+      keySpace: 4,
+      ttlMs: 500,
+      holdMs: 2,
+      retries: 3,
+      retryDelayMs: 5,
+      contenders: ['shardlock', 'raw'],
+    });
+  });
+
+  it('parses several cluster sizes, ascending', () => {
+    expect(parseBenchArgs(['--nodes-count', '5,1,3']).nodeCounts).toEqual([1, 3, 5]);
+  });
+
+  it('leaves out of the default set a contender that needs more nodes than the run has', () => {
+    expect(parseBenchArgs(['--nodes-count', '1,3']).contenders).not.toContain('redlock-3');
+  });
+
+  it('parses external nodes with credentials and TLS, starting nothing', () => {
+    const args = parseBenchArgs(
+      [
+        '--nodes',
+        '10.1.2.3:6379,[::1]:7000',
+        '--username',
+        'u',
+        '--tls',
+        '--tls-servername',
+        'redis.internal',
+      ],
+      { SHARDLOCK_PASSWORD: 'from-env' },
+    );
+    expect(args.nodes).toEqual([
+      { id: 'node-0', host: '10.1.2.3', port: 6379 },
+      { id: 'node-1', host: '::1', port: 7000 },
+    ]);
+    expect(args.nodeCounts).toEqual([2]);
+    expect(args).toMatchObject({
+      username: 'u',
+      password: 'from-env',
+      tls: true,
+      tlsServername: 'redis.internal',
+    });
+  });
+
+  it('rejects an unknown flag', () => usage(['--node', 'x'], /Unknown option '--node'/));
+  it('rejects a stray word', () => usage(['now'], /Unexpected argument 'now'/));
+  it('rejects a malformed node address', () => usage(['--nodes', 'localhost'], /not host:port/));
+  it('rejects a port out of range', () => usage(['--nodes', 'h:70000'], /not host:port/));
+  it('rejects a node listed twice', () => usage(['--nodes', 'h:1,h:1'], /lists h:1 twice/));
+  it('rejects --nodes with --nodes-count', () =>
+    usage(['--nodes', 'h:1', '--nodes-count', '3'], /not both/));
+  it('rejects credentials without --nodes', () =>
+    usage(['--password', 'pw'], /--password applies to --nodes only/));
+  it.each([
+    ['--concurrency', '0'],
+    ['--concurrency', '1.5'],
+    ['--concurrency', 'many'],
+    ['--ttl', '=-1'],
+    ['--nodes-count', '0'],
+    ['--nodes-count', '65'],
+    ['--keys', '0'],
+    ['--operations', '0'],
+  ])('rejects %s %s', (flag, value) =>
+    usage([flag, value], new RegExp(`${flag} takes a whole number`)),
+  );
+  it.each(['0', '-1', 'soon', '99999'])('rejects --duration %s', (value) =>
+    usage([`--duration=${value}`], /--duration takes a number/),
+  );
+  it('rejects an unknown contender', () =>
+    usage(['--contenders', 'shardlock,zookeeper'], /unknown contender "zookeeper"/));
+  it('rejects a contender listed twice', () => usage(['--contenders', 'raw,raw'], /twice/));
+  it('rejects redlock-3 on fewer than three nodes', () =>
+    usage(['--nodes-count', '2', '--contenders', 'redlock-3'], /redlock-3 needs at least 3 nodes/));
+});
