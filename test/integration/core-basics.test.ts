@@ -5,6 +5,7 @@ import {
   BATCH_SCRIPT,
   LockClient,
   LockLostError,
+  LockTimeoutError,
   ClientClosedError,
   type Lock,
 } from '@shardlock/core';
@@ -96,6 +97,26 @@ describe('acquire and release', () => {
     const lock = await second;
     expect(lock.fence).toBeGreaterThan(first.fence);
     await lock.release();
+  });
+
+  it('gives up after the retries, or at waitTimeout, with LockTimeoutError', async () => {
+    const holder = await client.acquire('busy', { ttl: 5_000 });
+    const byAttempts = await client
+      .acquire('busy', { retry: { attempts: 3, delay: 5, jitter: 0 } })
+      .catch((e: unknown) => e);
+    expect(byAttempts).toBeInstanceOf(LockTimeoutError);
+    expect((byAttempts as LockTimeoutError).attempts).toBe(4);
+    expect((byAttempts as LockTimeoutError).key).toBe('busy');
+    const started = performance.now();
+    const byTime = await client
+      .acquire('busy', { waitTimeout: 150, retry: { attempts: 1_000, delay: 20, jitter: 0 } })
+      .catch((e: unknown) => e);
+    const waited = performance.now() - started;
+    expect(byTime).toBeInstanceOf(LockTimeoutError);
+    // It waited for the timeout, not for the 1,000 retries (20 s and more) nor the holder (5 s).
+    expect(waited).toBeGreaterThanOrEqual(140);
+    expect(waited).toBeLessThan(2_000);
+    expect(await holder.release()).toBe(true);
   });
 
   it('extends a held lock and keeps it past its first TTL', async () => {
