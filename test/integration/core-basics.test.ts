@@ -12,6 +12,9 @@ import {
 import { nodeSpecs, startNodes, stopAllNodes, type RedisNode } from '../harness/index.js';
 import { inspect, resetNodes } from '../support/redis.js';
 
+// The harness starts these nodes empty for this file, so no lock was granted on an earlier run
+// of theirs: the restart quarantine is off here (core-membership.test.ts tests it).
+
 let nodes: RedisNode[];
 let raw: Redis[];
 let client: LockClient;
@@ -27,7 +30,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await resetNodes(raw);
-  client = new LockClient({ nodes: nodeSpecs(nodes), maxTtl: 10_000 });
+  client = new LockClient({ restartQuarantine: false, nodes: nodeSpecs(nodes), maxTtl: 10_000 });
 });
 afterEach(async () => {
   await client.close();
@@ -205,7 +208,7 @@ describe('fences', () => {
     await nodes[index]!.restartEmpty();
     raw[index]!.disconnect();
     raw[index] = inspect(nodes[index]!.port);
-    client = new LockClient({ nodes: nodeSpecs(nodes) });
+    client = new LockClient({ restartQuarantine: false, nodes: nodeSpecs(nodes) });
     expect(await raw[index].get('shardlock:fence')).toBeNull();
     const second = await client.acquire('restart-fence', { ttl: 1_000 });
     expect(second.nodeId).toBe(first.nodeId);

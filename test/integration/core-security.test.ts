@@ -3,6 +3,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LockClient, NodeUnavailableError, type NodeErrorEvent } from '@shardlock/core';
 import { makeSelfSignedCert, RedisNode, stopAllNodes } from '../harness/index.js';
 
+// The harness starts these nodes empty for this file, so no lock was granted on an earlier run
+// of theirs: the restart quarantine is off here (core-membership.test.ts tests it).
+
 afterAll(async () => {
   await stopAllNodes();
 });
@@ -18,6 +21,7 @@ describe('authentication and TLS pass through to ioredis', () => {
   it('an ACL user with a password, given as client-wide redis options', async () => {
     const node = await RedisNode.start({ users: [{ name: 'locker', password: 's3cret-pw' }] });
     const client = new LockClient({
+      restartQuarantine: false,
       nodes: [{ id: 'acl', port: node.port }],
       redis: { username: 'locker', password: 's3cret-pw' },
     });
@@ -28,6 +32,7 @@ describe('authentication and TLS pass through to ioredis', () => {
   it('an ACL user in a redis:// URL', async () => {
     const node = await RedisNode.start({ users: [{ name: 'urluser', password: 'pw-in-url' }] });
     const client = new LockClient({
+      restartQuarantine: false,
       nodes: [{ id: 'u', url: `redis://urluser:pw-in-url@127.0.0.1:${node.port}` }],
     });
     await roundTrip(client, 'url-key');
@@ -38,6 +43,7 @@ describe('authentication and TLS pass through to ioredis', () => {
     const node = await RedisNode.start({ password: 'right' });
     const errors: NodeErrorEvent[] = [];
     const client = new LockClient({
+      restartQuarantine: false,
       nodes: [
         { id: 'p', port: node.port, redis: { password: 'wrong', retryStrategy: () => null } },
       ],
@@ -50,6 +56,7 @@ describe('authentication and TLS pass through to ioredis', () => {
     );
     await client.close();
     const right = new LockClient({
+      restartQuarantine: false,
       nodes: [{ id: 'p', port: node.port, redis: { password: 'right' } }],
     });
     await roundTrip(right, 'pw-key');
@@ -60,6 +67,7 @@ describe('authentication and TLS pass through to ioredis', () => {
     const tls = await makeSelfSignedCert();
     const node = await RedisNode.start({ tls });
     const client = new LockClient({
+      restartQuarantine: false,
       nodes: [{ id: 't', url: `rediss://127.0.0.1:${node.port}` }],
       redis: { tls: { ca: readFileSync(tls.ca), servername: 'localhost' } },
     });

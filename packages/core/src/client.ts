@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import type { Member } from './membership.js';
+import { parseNodeSpec, type NodeSpec } from './node-spec.js';
 import { acquireLock } from './acquire.js';
 import { acquireMany, checkKeys } from './acquire-many.js';
 import {
@@ -24,14 +26,25 @@ export interface NodeStats {
   readonly id: string;
   /** `host:port`. */
   readonly address: string;
+  /** `up`, `quarantined` (up, not yet trusted), `down`, `failed-over` (its keys moved on) or `leaving`. */
+  readonly state: 'up' | 'quarantined' | 'down' | 'failed-over' | 'leaving';
   /** ioredis connection status: `ready`, `connecting`, `reconnecting`, `end`, … */
   readonly status: string;
   /** The node's exact share of the key space, from 0 to 1. */
   readonly share: number;
   /** Lock commands sent to the node and not yet answered. */
   readonly inFlight: number;
-  /** Times the node's connection was lost. */
+  /** Times the node was marked down. */
   readonly generation: number;
+  /** ms until a quarantine ends; 0 when none. */
+  readonly quarantinedFor: number;
+}
+
+function nodeState(member: Member, now: number): NodeStats['state'] {
+  if (member.leaving) return 'leaving';
+  if (member.failedOver) return 'failed-over';
+  if (member.downSince !== undefined) return 'down';
+  return member.quarantineUntil > now ? 'quarantined' : 'up';
 }
 
 /**
@@ -136,21 +149,74 @@ export class LockClient extends EventEmitter<LockClientEvents> {
     return acquireMany(this.#engine, checked, resolveAcquireOptions(this.#engine, options));
   }
 
-  /** The node that owns `key` now. */
+  /** The node that owns `key` in the serving ring now. */
   nodeFor(key: string): string {
-    return this.#engine.nodeFor(this.#engine.checkKey(key)).id;
+    return this.#engine.ownerOf(this.#engine.checkKey(key));
+  }
+
+  /** The serving ring's epoch: it rises with every membership change. */
+  get epoch(): number {
+    return this.#engine.membership.epoch;
+  }
+
+  /**
+   * Adds a node while traffic flows. Resolves once the node is up, trusted (a server that
+   * started less than `maxTtl` ago may have restarted empty, so it waits that out) and on the
+   * ring. Keys that move to it keep winning on their old owners for `handoffWindow`, so
+   * clients that apply the same change up to `handoffWindow − maxTtl − drift` later stay safe (drift: `maxTtl × driftFactor + 2` ms).
+   * @throws {@link InvalidArgumentError} for a bad spec or an id or address already used
+   * @throws {@link NodeUnavailableError} when the node does not come up within `connectTimeout` ms
+   */
+  async addNode(spec: NodeSpec, connectTimeout = 10_000): Promise<void> {
+    this.#engine.checkOpen();
+    const parsed = parseNodeSpec(spec);
+    for (const member of this.#engine.membership.members.values()) {
+      if (member.node.id === parsed.id || member.node.spec.address === parsed.address) {
+        throw new InvalidArgumentError(
+          `node ${JSON.stringify(parsed.id)} (${parsed.address}) is already a member`,
+          { nodeId: parsed.id },
+        );
+      }
+    }
+    await this.#engine.addNode(parsed, connectTimeout);
+  }
+
+  /**
+   * Removes a node while traffic flows. Its keys move at once to their next nodes on the
+   * ring, and keep winning on it too until `handoffWindow` has passed; then its connection
+   * closes.
+   * @throws {@link InvalidArgumentError} for an unknown id, or the last serving node
+   */
+  removeNode(id: string): void {
+    this.#engine.checkOpen();
+    const member = this.#engine.membership.members.get(id);
+    if (member === undefined || member.leaving) {
+      throw new InvalidArgumentError(`node ${received(id)} is not a member`, {
+        nodeId: typeof id === 'string' ? id : undefined,
+      });
+    }
+    if (this.#engine.membership.ring.size === 1 && this.#engine.membership.ring.has(id)) {
+      throw new InvalidArgumentError(`node ${JSON.stringify(id)} is the last serving node`, {
+        nodeId: id,
+      });
+    }
+    this.#engine.membership.leave(id);
   }
 
   /** Each node's state, share of the ring and in-flight commands. */
   stats(): NodeStats[] {
-    const shares = this.#engine.ring.shares();
-    return [...this.#engine.nodes.values()].map((node) => ({
-      id: node.id,
-      address: node.spec.address,
-      status: node.status,
-      share: shares.get(node.id) ?? 0,
-      inFlight: node.inFlight,
-      generation: node.generation,
+    const membership = this.#engine.membership;
+    const shares = membership.ring.shares();
+    const now = performance.now();
+    return [...membership.members.values()].map((member) => ({
+      id: member.node.id,
+      address: member.node.spec.address,
+      state: nodeState(member, now),
+      status: member.node.status,
+      share: shares.get(member.node.id) ?? 0,
+      inFlight: member.node.inFlight,
+      generation: member.node.generation,
+      quarantinedFor: Math.max(0, Math.round(member.quarantineUntil - now)),
     }));
   }
 

@@ -1,9 +1,15 @@
-import { HashRing } from '@shardlock/ring';
 import type { RedisOptions } from 'ioredis';
-import { ClientClosedError, InvalidArgumentError, type ShardlockError } from './errors.js';
+import {
+  ClientClosedError,
+  InvalidArgumentError,
+  NodeUnavailableError,
+  type ShardlockError,
+} from './errors.js';
 import type { LockClientEvents, LockLostReason } from './events.js';
 import { Lock } from './lock.js';
-import { RedisNode, type NodeListener } from './node.js';
+import { Membership, type Member } from './membership.js';
+import { RedisNode, type NodeListener, type ServerInfo } from './node.js';
+import type { ResolvedNodeSpec } from './node-spec.js';
 import type { ResolvedClientOptions } from './options.js';
 import { OP_ACQUIRE } from './scripts/batch.js';
 import { TokenSource } from './token.js';
@@ -16,17 +22,18 @@ export type Emit = <E extends keyof LockClientEvents>(
 ) => void;
 
 /**
- * The state behind a client: nodes, ring, tokens, and the one-attempt lock primitives that
- * `acquire`, `withLock` and `acquireMany` are built from.
+ * The state behind a client: nodes, membership, tokens, and the one-attempt lock primitives
+ * that `acquire`, `withLock` and `acquireMany` are built from.
  */
 export class LockEngine {
   readonly options: ResolvedClientOptions;
-  readonly #ring: HashRing;
-  readonly #nodes = new Map<string, RedisNode>();
+  readonly #membership: Membership;
   readonly #tokens = new TokenSource();
   readonly #emit: Emit;
   readonly #lockPrefix: string;
   readonly #nodeLostWatchers = new Map<RedisNode, Set<() => void>>();
+  readonly #joining = new Map<RedisNode, (info: ServerInfo) => void>();
+  readonly #listener: NodeListener;
   #closed = false;
 
   /** @param options - validated client options; @param emit - forwards events to the client */
@@ -34,47 +41,74 @@ export class LockEngine {
     this.options = options;
     this.#emit = emit;
     this.#lockPrefix = `${options.keyPrefix}lock:`;
-    this.#ring = new HashRing(
-      options.nodes.map(({ id, weight }) => ({ id, weight })),
-      { vnodes: options.vnodes },
+    this.#membership = new Membership(
+      {
+        quarantine: options.maxTtl + this.drift(options.maxTtl),
+        handoffWindow: options.handoffWindow,
+        restartQuarantine: options.restartQuarantine,
+        detectionLag:
+          options.healthCheckInterval * options.failureThreshold + options.commandTimeout,
+      },
+      options.vnodes,
+      {
+        rebalance: (epoch, reason, nodeId, movedShare) =>
+          emit('rebalance', { epoch, reason, nodeId, movedShare }),
+        handoffEnd: (epoch) => emit('handoffEnd', { epoch }),
+        restarted: (nodeId) => emit('nodeRestarted', { nodeId }),
+        quarantined: (nodeId, until) =>
+          emit('nodeQuarantined', {
+            nodeId,
+            until: Math.max(0, Math.round(until - performance.now())),
+          }),
+        retire: (member: Member) => void member.node.close(options.commandTimeout),
+      },
     );
-    const listener: NodeListener = {
-      up: (node) => emit('nodeUp', { nodeId: node.id, generation: node.generation }),
-      down: (node) => {
-        emit('nodeDown', { nodeId: node.id, generation: node.generation });
+    this.#listener = {
+      up: (node, info) => {
+        if (this.#closed) return;
+        const join = this.#joining.get(node);
+        if (join !== undefined) join(info);
+        this.#membership.up(node, info, performance.now());
+        emit('nodeUp', { nodeId: node.id, generation: node.generation });
+      },
+      down: (node, reason) => {
+        // Closing the client closes every connection: that is no node failure.
+        if (this.#closed) return;
+        this.#membership.down(node, reason, performance.now());
+        emit('nodeDown', { nodeId: node.id, generation: node.generation, reason });
         for (const watcher of this.#nodeLostWatchers.get(node) ?? []) watcher();
       },
-      error: (node, error) => emit('nodeError', { nodeId: node.id, error }),
+      error: (node, error) => {
+        if (!this.#closed) emit('nodeError', { nodeId: node.id, error });
+      },
     };
-    for (const spec of options.nodes) {
-      const redisOptions: RedisOptions = {
-        commandTimeout: options.commandTimeout,
-        connectionName: 'shardlock',
-        ...options.redis,
-        ...spec.redis,
-        ...(spec.url === undefined ? { host: spec.host, port: spec.port } : {}),
-        // A lock command must fail at once on a down node, never wait in a queue or be
-        // replayed after a reconnect, when its answer could no longer be trusted.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        autoResendUnfulfilledCommands: false,
-        lazyConnect: false,
-      };
-      this.#nodes.set(
-        spec.id,
-        new RedisNode(spec, redisOptions, `${options.keyPrefix}fence`, listener),
-      );
-    }
+    this.#membership.init(
+      options.nodes.map((spec) => ({ node: this.#connect(spec), weight: spec.weight })),
+    );
   }
 
-  /** The nodes, by id. */
-  get nodes(): ReadonlyMap<string, RedisNode> {
-    return this.#nodes;
+  #connect(spec: ResolvedNodeSpec): RedisNode {
+    const options = this.options;
+    const redisOptions: RedisOptions = {
+      commandTimeout: options.commandTimeout,
+      connectionName: 'shardlock',
+      ...options.redis,
+      ...spec.redis,
+      ...(spec.url === undefined ? { host: spec.host, port: spec.port } : {}),
+      // A lock command must fail at once on a down node, never wait in a queue or be
+      // replayed after a reconnect, when its answer could no longer be trusted.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      lazyConnect: false,
+    };
+    const health = { interval: options.healthCheckInterval, threshold: options.failureThreshold };
+    return new RedisNode(spec, redisOptions, `${options.keyPrefix}fence`, this.#listener, health);
   }
 
-  /** The ring keys are placed by. */
-  get ring(): HashRing {
-    return this.#ring;
+  /** Membership: members, serving ring, epoch. */
+  get membership(): Membership {
+    return this.#membership;
   }
 
   /** Whether `close()` was called. */
@@ -113,9 +147,14 @@ export class LockEngine {
     if (this.#closed) throw new ClientClosedError('the client is closed');
   }
 
+  /** The drift allowance of a lease of `ttl` ms: `ttl × driftFactor + 2` ms. */
+  drift(ttl: number): number {
+    return ttl * this.options.driftFactor + 2;
+  }
+
   /** How long a lease of `ttl` ms is believed from the moment its request was sent. */
   validity(ttl: number): number {
-    return ttl - ttl * this.options.driftFactor - 2;
+    return ttl - this.drift(ttl);
   }
 
   /** A fresh random token. */
@@ -123,33 +162,99 @@ export class LockEngine {
     return this.#tokens.next();
   }
 
-  /** The node that owns `key` now. */
-  nodeFor(key: string): RedisNode {
-    return this.#nodes.get(this.#ring.owner(key))!;
+  /**
+   * The nodes that must all hold `key` now (one, or more during a handoff).
+   * @throws {@link NodeQuarantinedError} or {@link NodeUnavailableError}
+   */
+  route(key: string): RedisNode[] {
+    return this.#membership.route(key, performance.now());
   }
 
-  /** Sends one op on `key` to `node` in this tick's batch. */
-  send(node: RedisNode, key: string, op: string, token: string, ttl: number): Promise<number> {
-    return node.run(this.#lockPrefix + key, ttl > 0 ? op + token + String(ttl) : op + token);
+  /** The node that owns `key` in the serving ring. */
+  ownerOf(key: string): string {
+    return this.#membership.ring.owner(key);
+  }
+
+  /** Sends one op on `key` to `node` in this tick's batch; `floor` only for acquires. */
+  send(
+    node: RedisNode,
+    key: string,
+    op: string,
+    token: string,
+    ttl: number,
+    floor = 0,
+  ): Promise<number> {
+    const arg =
+      ttl > 0
+        ? floor > 0
+          ? `${op}${token}${ttl}:${floor}`
+          : op + token + String(ttl)
+        : op + token;
+    return node.run(this.#lockPrefix + key, arg);
   }
 
   /**
    * One acquire attempt.
    * @returns the lock when granted with validity left; otherwise the holder's remaining
    *   lease in ms (0 when a grant came back too late to be believed and was released)
+   * @throws {@link NodeQuarantinedError} or {@link NodeUnavailableError}
    */
   async tryOnce(key: string, token: string, ttl: number): Promise<Lock | number> {
-    const node = this.nodeFor(key);
     const sentAt = performance.now();
+    const nodes = this.#membership.route(key, sentAt);
+    if (nodes.length > 1) return this.#tryOnAll(nodes, key, token, ttl, sentAt);
+    const node = nodes[0]!;
     const generation = node.generation;
     const reply = await this.send(node, key, OP_ACQUIRE, token, ttl);
     if (reply < 0) return -1 - reply;
-    const lock = new Lock(this, node, key, token, reply, ttl, sentAt, generation);
+    return this.#believable(new Lock(this, [node], [generation], key, token, reply, ttl, sentAt));
+  }
+
+  /**
+   * During a handoff: win on the old owners, then on the new one with their fence as floor,
+   * so fences keep rising when the key settles on the new owner (SAFETY.md hazards 4 and 6).
+   */
+  async #tryOnAll(
+    nodes: RedisNode[],
+    key: string,
+    token: string,
+    ttl: number,
+    sentAt: number,
+  ): Promise<Lock | number> {
+    const generations = nodes.map((node) => node.generation);
+    const taken: RedisNode[] = [];
+    let fence = 0;
+    try {
+      for (const node of nodes) {
+        const reply = await this.send(node, key, OP_ACQUIRE, token, ttl, fence);
+        if (reply < 0) {
+          await this.#releaseOn(taken, key, token);
+          return -1 - reply;
+        }
+        taken.push(node);
+        fence = Math.max(fence, reply);
+      }
+    } catch (error) {
+      await this.#releaseOn(taken, key, token);
+      throw error;
+    }
+    return this.#believable(new Lock(this, nodes, generations, key, token, fence, ttl, sentAt));
+  }
+
+  #believable(lock: Lock): Lock | number {
     if (lock.isValid()) return lock;
     // Granted, but too late to be believed (a slow reply or a lost connection): never
     // return it, and free the key for others now rather than at expiry.
     this.releaseInBackground(lock);
     return 0;
+  }
+
+  async #releaseOn(nodes: readonly RedisNode[], key: string, token: string): Promise<void> {
+    const results = await Promise.allSettled(
+      nodes.map((node) => this.send(node, key, 'r', token, 0)),
+    );
+    for (const result of results)
+      if (result.status === 'rejected') this.reportBackground(result.reason as ShardlockError);
   }
 
   /** Releases `lock` without waiting; a failure is emitted, never thrown. */
@@ -169,7 +274,7 @@ export class LockEngine {
     this.#emit('backgroundError', error);
   }
 
-  /** Calls `watcher` when `node`'s connection is lost; returns a function that stops it. */
+  /** Calls `watcher` when `node` is marked down; returns a function that stops it. */
   onNodeLost(node: RedisNode, watcher: () => void): () => void {
     let watchers = this.#nodeLostWatchers.get(node);
     if (watchers === undefined) {
@@ -180,12 +285,53 @@ export class LockEngine {
     return () => watchers.delete(watcher);
   }
 
+  /**
+   * Connects a new node and adds it to the ring once it is up and trusted; keys that move to
+   * it keep winning on their old owners for the handoff window.
+   * @throws {@link NodeUnavailableError} when it does not come up within `connectTimeout`
+   */
+  async addNode(spec: ResolvedNodeSpec, connectTimeout: number): Promise<void> {
+    const node = this.#connect(spec);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const info = await new Promise<ServerInfo>((resolve, reject) => {
+        this.#joining.set(node, resolve);
+        timer = setTimeout(
+          () =>
+            reject(
+              new NodeUnavailableError(
+                `node ${JSON.stringify(spec.id)} (${spec.address}) did not come up within ${connectTimeout} ms`,
+                { nodeId: spec.id },
+              ),
+            ),
+          connectTimeout,
+        );
+      });
+      // A server that may have restarted empty is trusted only after the quarantine; its keys
+      // stay with their current owners meanwhile.
+      const quarantine = this.options.maxTtl + this.drift(this.options.maxTtl);
+      if (this.options.restartQuarantine && info.uptimeMs < quarantine) {
+        await new Promise((resolve) => setTimeout(resolve, quarantine - info.uptimeMs).unref());
+      }
+      this.checkOpen();
+      this.#membership.join(node, spec.weight, true);
+      this.#membership.up(node, { ...info, uptimeMs: Number.MAX_SAFE_INTEGER }, performance.now());
+    } catch (error) {
+      await node.close(this.options.commandTimeout);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      this.#joining.delete(node);
+    }
+  }
+
   /** Closes every connection; nothing is sent afterwards. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#membership.close();
     await Promise.all(
-      [...this.#nodes.values()].map((node) => node.close(this.options.commandTimeout)),
+      [...this.#membership.members.values()].map((m) => m.node.close(this.options.commandTimeout)),
     );
   }
 }

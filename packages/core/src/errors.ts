@@ -8,6 +8,7 @@ export type ShardlockErrorCode =
   | 'ERR_LOCK_LOST'
   | 'ERR_LOCK_ABORTED'
   | 'ERR_NODE_UNAVAILABLE'
+  | 'ERR_NODE_QUARANTINED'
   | 'ERR_CLIENT_CLOSED';
 
 /** Context carried by a {@link ShardlockError}, where it applies. */
@@ -75,6 +76,28 @@ export class LockAbortedError extends ShardlockError {
 /** The node that owns the key cannot be reached now (down, reconnecting, or timed out). */
 export class NodeUnavailableError extends ShardlockError {
   override readonly code = 'ERR_NODE_UNAVAILABLE';
+}
+
+/**
+ * The key's node was seen down or restarted empty, and leases granted on it before may still
+ * be believed by their holders: its keys are refused until `retryAfter` ms from now, when
+ * they fail over (or the node is trusted again). An acquire whose `waitTimeout` reaches past
+ * the quarantine waits for it instead.
+ */
+export class NodeQuarantinedError extends ShardlockError {
+  override readonly code = 'ERR_NODE_QUARANTINED';
+  /** How long until the key is served again, in ms. */
+  readonly retryAfter: number;
+
+  /**
+   * @param message - why the node is quarantined
+   * @param retryAfter - ms until the quarantine ends
+   * @param context - key, node and cause
+   */
+  constructor(message: string, retryAfter: number, context: ErrorContext = {}) {
+    super(message, context);
+    this.retryAfter = retryAfter;
+  }
 }
 
 /** The client was closed; it sends nothing more. */

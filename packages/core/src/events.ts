@@ -26,8 +26,28 @@ export interface NodeErrorEvent {
 /** Payload of the `nodeUp` and `nodeDown` events. */
 export interface NodeStateEvent {
   readonly nodeId: string;
-  /** Times the node's connection was lost since the client started. */
+  /** Times the node was marked down since the client started. */
   readonly generation: number;
+  /** Why it was marked down: its connection closed, or health checks failed. */
+  readonly reason?: 'connection' | 'health';
+}
+
+/** Payload of the `rebalance` event. */
+export interface RebalanceEvent {
+  /** The new serving ring's epoch. */
+  readonly epoch: number;
+  /** `add` / `remove` (by the caller), `failover` (down past quarantine), `rejoin` (back). */
+  readonly reason: 'add' | 'remove' | 'failover' | 'rejoin';
+  readonly nodeId: string;
+  /** Share of keys whose owner changed, from 0 to 1 (sampled over 4,096 keys). */
+  readonly movedShare: number;
+}
+
+/** Payload of the `nodeQuarantined` event. */
+export interface NodeQuarantinedEvent {
+  readonly nodeId: string;
+  /** ms from now until its keys are served again (or fail over). */
+  readonly until: number;
 }
 
 /**
@@ -41,6 +61,14 @@ export interface LockClientEvents {
   nodeUp: [NodeStateEvent];
   /** A node's connection was lost; locks held on it are lost with it. */
   nodeDown: [NodeStateEvent];
+  /** A node's server restarted (its run_id changed): it may have lost its leases. */
+  nodeRestarted: [{ readonly nodeId: string }];
+  /** A node's keys are refused until leases granted on it can no longer be believed. */
+  nodeQuarantined: [NodeQuarantinedEvent];
+  /** The serving ring changed; moved keys win on old and new owners for the handoff window. */
+  rebalance: [RebalanceEvent];
+  /** The handoff window of a change ended: moved keys use only their new owner. */
+  handoffEnd: [{ readonly epoch: number }];
   /** A lock this client held is no longer ours. */
   lockLost: [LockLostEvent];
   /** A background step (a release after an abort, an auto-extend) failed. */

@@ -7,6 +7,7 @@ export {
   LockAbortedError,
   LockLostError,
   LockTimeoutError,
+  NodeQuarantinedError,
   NodeUnavailableError,
   ShardlockError,
 } from './errors.js';
@@ -27,7 +28,9 @@ export type {
   LockLostEvent,
   LockLostReason,
   NodeErrorEvent,
+  NodeQuarantinedEvent,
   NodeStateEvent,
+  RebalanceEvent,
 } from './events.js';
 export type {
   LockClientOptions,

@@ -1,7 +1,8 @@
-import { LockLostError } from './errors.js';
+import { LockLostError, NodeQuarantinedError } from './errors.js';
 import type { LockEngine } from './engine.js';
+import type { LockLostReason } from './events.js';
 import type { RedisNode } from './node.js';
-import { OP_EXTEND, OP_RELEASE } from './scripts/batch.js';
+import { OP_ACQUIRE, OP_EXTEND, OP_RELEASE } from './scripts/batch.js';
 
 type LockState = 'held' | 'released' | 'lost';
 
@@ -25,11 +26,9 @@ export class Lock implements AsyncDisposable {
    * it to the protected resource, which rejects writes with a fence older than one it saw.
    */
   readonly fence: bigint;
-  /** The node that granted the lock. */
-  readonly nodeId: string;
   readonly #engine: LockEngine;
-  readonly #node: RedisNode;
-  #generation: number;
+  #nodes: readonly RedisNode[];
+  #generations: number[];
   #deadline: number;
   #wallDeadline: number;
   #ttl: number;
@@ -38,24 +37,33 @@ export class Lock implements AsyncDisposable {
   /** @internal Made by the client; not for direct use. */
   constructor(
     engine: LockEngine,
-    node: RedisNode,
+    nodes: readonly RedisNode[],
+    generations: number[],
     key: string,
     token: string,
     fence: number,
     ttl: number,
     sentAt: number,
-    generation: number,
   ) {
     this.#engine = engine;
-    this.#node = node;
+    this.#nodes = nodes;
+    this.#generations = generations;
     this.key = key;
     this.token = token;
     this.fence = BigInt(fence);
-    this.nodeId = node.id;
-    this.#generation = generation;
     this.#ttl = ttl;
     this.#deadline = sentAt + engine.validity(ttl);
     this.#wallDeadline = Date.now() + (this.#deadline - performance.now());
+  }
+
+  /** The node that owns the key (during a handoff the lease is on its old owner too). */
+  get nodeId(): string {
+    return this.#nodes[this.#nodes.length - 1]!.id;
+  }
+
+  /** Every node that holds this lease. */
+  get nodeIds(): string[] {
+    return this.#nodes.map((node) => node.id);
   }
 
   /** When this process stops believing it holds the lock: epoch ms (`Date.now()` clock). */
@@ -75,21 +83,22 @@ export class Lock implements AsyncDisposable {
 
   /**
    * Whether the lock is still ours as far as this process can tell: not released, not found
-   * lost, its node's connection not lost since the grant, and its validity not run out.
+   * lost, none of its nodes marked down since the grant, and its validity not run out.
    */
   isValid(): boolean {
-    return (
-      this.#state === 'held' &&
-      this.#node.generation === this.#generation &&
-      performance.now() < this.#deadline
-    );
+    if (this.#state !== 'held' || performance.now() >= this.#deadline) return false;
+    for (let i = 0; i < this.#nodes.length; i++) {
+      if (this.#nodes[i]!.generation !== this.#generations[i]) return false;
+    }
+    return true;
   }
 
   /**
-   * Renews the lease to `ttl` ms from now (measured from before the request is sent).
+   * Renews the lease to `ttl` ms from now (measured from before the request is sent). During
+   * a handoff the lease is also placed on the key's new owner.
    * @param ttl - new lease in ms, at most `maxTtl`; defaults to the lock's current TTL
    * @throws {@link LockLostError} when the key no longer holds this lock's token
-   * @throws {@link NodeUnavailableError} when the node cannot be reached; the lease may still
+   * @throws {@link NodeUnavailableError} when a node cannot be reached; the lease may still
    *   hold until `validUntil`
    * @throws {@link InvalidArgumentError} for a bad `ttl`
    */
@@ -102,35 +111,57 @@ export class Lock implements AsyncDisposable {
       );
     }
     const sentAt = performance.now();
-    const generation = this.#node.generation;
-    const reply = await this.#engine.send(this.#node, this.key, OP_EXTEND, this.token, checked);
-    if (reply !== 1) {
+    const held = this.#nodes;
+    const added = this.#newOwners();
+    const nodes = [...held, ...added];
+    const generations = nodes.map((node) => node.generation);
+    const replies = await Promise.all([
+      ...held.map((node) => this.#engine.send(node, this.key, OP_EXTEND, this.token, checked)),
+      ...added.map((node) =>
+        this.#engine.send(node, this.key, OP_ACQUIRE, this.token, checked, Number(this.fence)),
+      ),
+    ]);
+    if (replies.some((reply, i) => (i < held.length ? reply !== 1 : reply < 0))) {
       this.markLost('not-owner');
       throw new LockLostError(
         `lock on ${JSON.stringify(this.key)} is no longer held by this token (expired or taken)`,
         { key: this.key, nodeId: this.nodeId },
       );
     }
-    // A loss found while the reply travelled wins over the extension.
+    // A loss found while the replies travelled wins over the extension.
     if (this.#lost()) return;
+    this.#nodes = nodes;
+    this.#generations = generations;
     this.#ttl = checked;
-    this.#generation = generation;
     this.#deadline = sentAt + this.#engine.validity(checked);
     this.#wallDeadline = Date.now() + (this.#deadline - performance.now());
   }
 
+  /** Owners of the key on the current route that do not hold the lease yet (a handoff began). */
+  #newOwners(): RedisNode[] {
+    try {
+      return this.#engine.route(this.key).filter((node) => !this.#nodes.includes(node));
+    } catch (error) {
+      // A quarantined owner cannot take the lease; extending where it is held still counts.
+      if (error instanceof NodeQuarantinedError) return [];
+      throw error;
+    }
+  }
+
   /**
    * Releases the lock if it is still ours.
-   * @returns `true` when the key held this lock's token and was deleted; `false` when it had
-   *   expired, been lost, or was released already
-   * @throws {@link NodeUnavailableError} when the node cannot be reached (the lock then
+   * @returns `true` when every node that held the lease had this lock's token and deleted it;
+   *   `false` when it had expired, been lost, or was released already
+   * @throws {@link NodeUnavailableError} when a node cannot be reached (the lease then
    *   expires by its TTL; calling `release()` again retries)
    */
   async release(): Promise<boolean> {
     if (this.#state === 'released') return false;
-    const reply = await this.#engine.send(this.#node, this.key, OP_RELEASE, this.token, 0);
+    const replies = await Promise.all(
+      this.#nodes.map((node) => this.#engine.send(node, this.key, OP_RELEASE, this.token, 0)),
+    );
     this.#state = 'released';
-    return reply === 1;
+    return replies.every((reply) => reply === 1);
   }
 
   /** Releases the lock; for `await using`. */
@@ -143,15 +174,14 @@ export class Lock implements AsyncDisposable {
   }
 
   /** Stops believing: the lock was found lost. @internal */
-  markLost(reason: 'not-owner' | 'node-lost' | 'expired'): void {
-    // A loss found while the reply travelled wins over the extension.
-    if (this.#lost()) return;
+  markLost(reason: LockLostReason): void {
+    if (this.#state !== 'held') return;
     this.#state = 'lost';
     this.#engine.reportLost(this, reason);
   }
 
-  /** The node that granted this lock. @internal */
-  get node(): RedisNode {
-    return this.#node;
+  /** The nodes that hold the lease. @internal */
+  get nodes(): readonly RedisNode[] {
+    return this.#nodes;
   }
 }

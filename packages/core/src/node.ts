@@ -8,11 +8,30 @@ interface BatchCommands {
   shardlockBatch(...args: (string | number)[]): Promise<number[]>;
 }
 
+/** What a node says about its server each time it is (re)connected. */
+export interface ServerInfo {
+  /** Changes when the server restarts: a restarted server may have lost its data. */
+  readonly runId: string;
+  /** How long the server has run, in ms (whole seconds, rounded down). */
+  readonly uptimeMs: number;
+}
+
+/** Why a node was marked down. */
+export type DownReason = 'connection' | 'health';
+
 /** What a node reports to its client. */
 export interface NodeListener {
-  up(node: RedisNode): void;
-  down(node: RedisNode): void;
+  up(node: RedisNode, info: ServerInfo): void;
+  down(node: RedisNode, reason: DownReason): void;
   error(node: RedisNode, error: Error): void;
+}
+
+/** How a node checks its health. */
+export interface HealthOptions {
+  /** ms between PINGs. */
+  readonly interval: number;
+  /** Failed PINGs in a row that mark the node down. */
+  readonly threshold: number;
 }
 
 // A larger batch would hold the node's single thread too long and delay every other client.
@@ -26,8 +45,8 @@ interface Batch {
 }
 
 /**
- * One node: one ioredis connection and the batch of ops this tick sends to it. All ops
- * queued in one tick travel as one script call (see `scripts/batch.ts`).
+ * One node: one ioredis connection, its health, and the batch of ops this tick sends to it.
+ * All ops queued for the node travel as one script call (see `scripts/batch.ts`).
  */
 export class RedisNode {
   readonly id: string;
@@ -35,13 +54,18 @@ export class RedisNode {
   readonly #redis: Redis & BatchCommands;
   readonly #fenceKey: string;
   readonly #listener: NodeListener;
+  readonly #health: NodeJS.Timeout;
+  readonly #healthThreshold: number;
+  readonly #firstUp: Promise<void>;
+  #onFirstUp: (() => void) | undefined;
   #pending: Batch | undefined;
   #resolve: ((reply: number[]) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
   #generation = 0;
-  #everReady = false;
-  #connected = false;
-  #firstConnect: Promise<void>;
+  #everUp = false;
+  #up = false;
+  #failures = 0;
+  #checking = false;
   #lastError: Error | undefined;
   #inFlight = 0;
   #batchesInFlight = 0;
@@ -51,54 +75,53 @@ export class RedisNode {
    * @param redisOptions - merged ioredis options (the client's, then the node's)
    * @param fenceKey - the node's fence counter key
    * @param listener - receives the node's state changes and errors
+   * @param health - how often to PING, and how many failures mark it down
    */
   constructor(
     spec: ResolvedNodeSpec,
     redisOptions: RedisOptions,
     fenceKey: string,
     listener: NodeListener,
+    health: HealthOptions,
   ) {
     this.id = spec.id;
     this.spec = spec;
     this.#fenceKey = fenceKey;
     this.#listener = listener;
+    this.#healthThreshold = health.threshold;
     // ioredis' option types do not satisfy exactOptionalPropertyTypes; the values are its own.
     const options = redisOptions as never;
     const redis = spec.url === undefined ? new Redis(options) : new Redis(spec.url, options);
     redis.defineCommand('shardlockBatch', { lua: BATCH_SCRIPT });
     this.#redis = redis as Redis & BatchCommands;
-    this.#firstConnect = new Promise<void>((resolve, reject) => {
-      redis.once('ready', resolve);
+    this.#firstUp = new Promise<void>((resolve, reject) => {
+      this.#onFirstUp = resolve;
       redis.once('error', reject);
     }).catch((error: unknown) => {
       this.#lastError = error as Error;
     });
-    redis.on('ready', () => {
-      this.#everReady = true;
-      this.#connected = true;
-      listener.up(this);
-    });
+    redis.on('ready', () => void this.#serverUp());
     redis.on('close', () => {
-      // Only a connection that was ready can have carried leases; count each loss once.
-      if (!this.#connected) return;
-      this.#connected = false;
-      this.#generation++;
-      listener.down(this);
+      // Only a node that was up can have carried leases; count each loss once.
+      if (this.#up) this.#markDown('connection');
     });
     redis.on('error', (error: Error) => {
       this.#lastError = error;
       listener.error(this, error);
     });
+    // A stopped (SIGSTOP) or hung server keeps its connection open: only PINGs find it.
+    this.#health = setInterval(() => void this.#check(), health.interval);
+    this.#health.unref();
   }
 
-  /** Times this node's connection was lost; a lock granted in an earlier generation is gone. */
+  /** Times this node was marked down; a lock granted in an earlier generation is gone. */
   get generation(): number {
     return this.#generation;
   }
 
-  /** Whether commands can be sent now. */
-  get ready(): boolean {
-    return this.#redis.status === 'ready';
+  /** Whether the node is up: connected, answering health checks, its server info read. */
+  get up(): boolean {
+    return this.#up;
   }
 
   /** Ops sent and not yet answered. */
@@ -116,12 +139,48 @@ export class RedisNode {
     return this.#redis;
   }
 
-  /**
-   * Queues one op (see {@link BATCH_SCRIPT}) for this tick's batch and resolves with its reply.
-   * @throws {@link NodeUnavailableError} when the node is down or the call fails
-   */
+  /** Reads run_id and uptime, then reports the node up. */
+  async #serverUp(): Promise<void> {
+    try {
+      const info = await this.#redis.info('server');
+      const runId = /run_id:(\w+)/.exec(info)?.[1] ?? '';
+      const uptimeMs = Number(/uptime_in_seconds:(\d+)/.exec(info)?.[1] ?? 0) * 1000;
+      if (this.#up || this.#redis.status !== 'ready') return;
+      this.#up = true;
+      this.#everUp = true;
+      this.#failures = 0;
+      this.#listener.up(this, { runId, uptimeMs });
+      this.#onFirstUp?.();
+    } catch (error) {
+      this.#lastError = error as Error;
+      this.#listener.error(this, error as Error);
+    }
+  }
+
+  #markDown(reason: DownReason): void {
+    this.#up = false;
+    this.#generation++;
+    this.#listener.down(this, reason);
+  }
+
+  async #check(): Promise<void> {
+    if (this.#checking || this.#redis.status !== 'ready') return;
+    this.#checking = true;
+    try {
+      await this.#redis.ping();
+      this.#failures = 0;
+      if (!this.#up) await this.#serverUp();
+    } catch (error) {
+      this.#failures++;
+      this.#lastError = error as Error;
+      if (this.#up && this.#failures >= this.#healthThreshold) this.#markDown('health');
+    } finally {
+      this.#checking = false;
+    }
+  }
+
   async run(redisKey: string, arg: string): Promise<number> {
-    if (this.#redis.status !== 'ready') await this.#whenUsable(redisKey);
+    if (!this.#up) await this.#whenUsable(redisKey);
     let batch = this.#pending;
     if (batch === undefined || batch.args.length >= MAX_BATCH) batch = this.#open();
     const index = batch.args.push(arg) - 1;
@@ -136,6 +195,7 @@ export class RedisNode {
 
   /** Closes the connection: politely when the node answers, at once otherwise. */
   async close(timeout: number): Promise<void> {
+    clearInterval(this.#health);
     const redis = this.#redis;
     if (redis.status === 'end') return;
     if (redis.status !== 'ready') {
@@ -154,10 +214,10 @@ export class RedisNode {
   }
 
   async #whenUsable(key: string): Promise<void> {
-    if (!this.#everReady) await this.#firstConnect;
-    if (this.#redis.status !== 'ready') {
+    if (!this.#everUp) await this.#firstUp;
+    if (!this.#up) {
       throw new NodeUnavailableError(
-        `node ${JSON.stringify(this.id)} (${this.spec.address}) is ${this.#redis.status}`,
+        `node ${JSON.stringify(this.id)} (${this.spec.address}) is down (${this.#redis.status})`,
         {
           nodeId: this.id,
           key,

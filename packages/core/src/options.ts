@@ -81,6 +81,32 @@ export interface LockClientOptions {
    */
   readonly commandTimeout?: number;
   /**
+   * How often each node is checked with PING, in ms. A node that fails `failureThreshold`
+   * checks in a row (or whose connection closes) is marked down.
+   * @default 1000
+   */
+  readonly healthCheckInterval?: number;
+  /**
+   * Failed health checks in a row that mark a node down.
+   * @default 2
+   */
+  readonly failureThreshold?: number;
+  /**
+   * How long after a membership change a key that moved must still win on its old owner as
+   * well as its new one, in ms; at least `maxTtl`. Two clients that apply the same change
+   * `lag` ms apart never grant a key twice while `lag ≤ handoffWindow − maxTtl − drift`.
+   * @default 2 × maxTtl
+   */
+  readonly handoffWindow?: number;
+  /**
+   * Treat a node whose server started less than `maxTtl` + drift ago as possibly restarted
+   * empty, and refuse its keys until then, also on a client that never saw it before. Turn
+   * off only when no lock could have been granted on the node's previous run (a node started
+   * for the purpose) or nodes persist every write.
+   * @default true
+   */
+  readonly restartQuarantine?: boolean;
+  /**
    * Longest key, in UTF-16 code units.
    * @default 1024
    */
@@ -107,6 +133,10 @@ export interface ResolvedClientOptions {
   readonly waitTimeout: number | undefined;
   readonly commandTimeout: number;
   readonly maxKeyLength: number;
+  readonly healthCheckInterval: number;
+  readonly failureThreshold: number;
+  readonly handoffWindow: number;
+  readonly restartQuarantine: boolean;
   readonly redis: RedisOptions;
 }
 
@@ -132,6 +162,10 @@ export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
   waitTimeout: undefined,
   commandTimeout: 1_000,
   maxKeyLength: 1_024,
+  healthCheckInterval: 1_000,
+  failureThreshold: 2,
+  handoffWindow: undefined,
+  restartQuarantine: true,
   redis: Object.freeze({}),
 });
 
@@ -146,6 +180,10 @@ const CLIENT_KEYS = new Set([
   'waitTimeout',
   'commandTimeout',
   'maxKeyLength',
+  'healthCheckInterval',
+  'failureThreshold',
+  'handoffWindow',
+  'restartQuarantine',
   'redis',
 ]);
 const RETRY_KEYS = new Set(['attempts', 'delay', 'maxDelay', 'jitter']);
@@ -199,8 +237,38 @@ export function resolveClientOptions(options: LockClientOptions): ResolvedClient
       1,
       1_000_000,
     ),
+    healthCheckInterval: checkInteger(
+      options.healthCheckInterval ?? d.healthCheckInterval,
+      'healthCheckInterval',
+      10,
+      3_600_000,
+      ' ms',
+    ),
+    failureThreshold: checkInteger(
+      options.failureThreshold ?? d.failureThreshold,
+      'failureThreshold',
+      1,
+      1_000,
+    ),
+    handoffWindow: checkInteger(
+      options.handoffWindow ?? 2 * maxTtl,
+      'handoffWindow',
+      maxTtl,
+      10 * TTL_CEILING,
+      ' ms (at least maxTtl)',
+    ),
+    restartQuarantine: checkBoolean(
+      options.restartQuarantine ?? d.restartQuarantine,
+      'restartQuarantine',
+    ),
     redis,
   });
+}
+
+function checkBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean')
+    throw new InvalidArgumentError(`${name} must be a boolean, received ${received(value)}`);
+  return value;
 }
 
 /** Applies `base` under `retry` and validates it. */

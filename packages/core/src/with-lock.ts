@@ -70,7 +70,7 @@ export async function withLock<T>(
     }
   };
 
-  const unwatch = engine.onNodeLost(lock.node, () => lose('node-lost'));
+  const unwatchers = lock.nodes.map((node) => engine.onNodeLost(node, () => lose('node-lost')));
   arm();
   try {
     return await work(controller.signal, lock);
@@ -78,7 +78,7 @@ export async function withLock<T>(
     stopped = true;
     clearTimeout(watchdog);
     clearTimeout(extender);
-    unwatch();
+    for (const unwatch of unwatchers) unwatch();
     await lock.release().catch((error: unknown) => {
       // The work is done; an unreachable node lets the lease expire by its TTL.
       engine.reportBackground(error as ShardlockError);

@@ -13,7 +13,9 @@ export const OP_RELEASE = 'r';
  * one command for all the acquires, extends and releases that one tick sends to a node.
  *
  * KEYS[1] is the node's fence counter; KEYS[2..] are lock keys. ARGV[i] belongs to KEYS[i+1]:
- * one op character, the 22-character token, then the TTL in ms (acquire, extend).
+ * one op character, the 22-character token, then the TTL in ms (acquire, extend); an acquire
+ * may end in `:floor`, a fence the grant must exceed (a key moving between nodes carries the
+ * fence its old owner gave, so fences keep rising across the move).
  *
  * Replies, one per lock key:
  * - acquire: the fence (> 0) when granted (also when the key already holds our token, which
@@ -35,6 +37,12 @@ for i = 2, #KEYS do
   local key = KEYS[i]
   if op == '${OP_ACQUIRE}' then
     local ttl = string.sub(arg, ${TOKEN_LENGTH + 2})
+    local floor = 0
+    local colon = string.find(ttl, ':', 1, true)
+    if colon then
+      floor = tonumber(string.sub(ttl, colon + 1))
+      ttl = string.sub(ttl, 1, colon - 1)
+    end
     local granted = redis.call('SET', key, token, 'NX', 'PX', ttl)
     if not granted and redis.call('GET', key) == token then
       redis.call('PEXPIRE', key, ttl)
@@ -46,7 +54,7 @@ for i = 2, #KEYS do
         now = tonumber(t[1]) * 1000000 + tonumber(t[2])
         fence = tonumber(redis.call('GET', KEYS[1]) or '0')
       end
-      fence = math.max(now, fence + 1)
+      fence = math.max(now, fence + 1, floor + 1)
       out[i - 1] = fence
     else
       local pttl = redis.call('PTTL', key)
