@@ -34,6 +34,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // `pnpm chaos` only (scripts/chaos.mjs): the long soak is no part of `pnpm test`.
+      ...(process.env.SHARDLOCK_CHAOS_SOAK === '1'
+        ? [
+            {
+              resolve: { alias },
+              test: {
+                name: 'chaos-soak',
+                include: ['test/chaos/soak.chaos.ts'],
+                globalSetup: ['test/harness/global-setup.ts'],
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

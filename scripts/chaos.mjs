@@ -1,0 +1,50 @@
+// `pnpm chaos [--duration <seconds>] [--seed <integer>]`: the chaos checker's long soak.
+// Builds the packages, then runs test/chaos/soak.chaos.ts under vitest with the harness's
+// real redis-server processes; prints one line of figures and exits non-zero on a violation.
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+
+const usage =
+  'usage: pnpm chaos [--duration <seconds, 1–86400; default 600>] [--seed <integer; default: random>]';
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '600' },
+      seed: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  }));
+} catch (error) {
+  console.error(`${error.message}\n${usage}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const duration = Number(values.duration);
+const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+if (!Number.isInteger(duration) || duration < 1 || duration > 86_400) {
+  console.error(
+    `--duration must be a whole number of seconds from 1 to 86400, received ${values.duration}\n${usage}`,
+  );
+  process.exit(2);
+}
+if (!Number.isSafeInteger(seed) || seed < 0) {
+  console.error(`--seed must be a non-negative integer, received ${values.seed}\n${usage}`);
+  process.exit(2);
+}
+
+const run = (command, args, env = {}) =>
+  spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
+
+console.log(`chaos soak: ${duration} s, seed ${seed}`);
+if (run('pnpm', ['exec', 'tsc', '--build']) !== 0) process.exit(1);
+process.exit(
+  run('pnpm', ['exec', 'vitest', 'run', '--project', 'chaos-soak'], {
+    SHARDLOCK_CHAOS_SOAK: '1',
+    SHARDLOCK_CHAOS_DURATION_MS: String(duration * 1000),
+    SHARDLOCK_CHAOS_SEED: String(seed),
+  }),
+);

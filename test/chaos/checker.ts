@@ -1,0 +1,270 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { NodeSpec } from '@shardlock/core';
+import { RedisNode, stopAllNodes } from '../harness/index.js';
+import {
+  findFenceRegressions,
+  findViolations,
+  describeViolation,
+  type Grant,
+} from '../support/grants.js';
+import {
+  hrMs,
+  startClients,
+  type ClientsConfig,
+  type RecordedFailure,
+  type RecordedGrant,
+} from './client-loop.mjs';
+
+/** The faults SAFETY.md names, each injected with real processes and signals. */
+export type FaultType = 'kill' | 'pause' | 'restart-empty' | 'add' | 'remove' | 'stall-client';
+const FAULTS: readonly FaultType[] = [
+  'kill',
+  'pause',
+  'restart-empty',
+  'add',
+  'remove',
+  'stall-client',
+];
+
+/** How a chaos run is shaped; times in ms. */
+export interface ChaosOptions {
+  /** Stop injecting faults after this long (the run then drains). */
+  readonly durationMs: number;
+  readonly seed: number;
+  /** Lock lease and the clients' `maxTtl`. */
+  readonly maxTtl: number;
+  readonly nodes: number;
+  readonly childProcesses: number;
+  readonly keys: number;
+}
+
+/** One line of figures, as SAFETY.md asks. */
+export interface ChaosSummary {
+  readonly grants: number;
+  readonly faults: Record<FaultType, number>;
+  readonly violations: string[];
+  readonly fenceRegressions: string[];
+  /** Per fault type, the longest time some hot key went without a grant after the fault. */
+  readonly unavailableMs: Record<FaultType, number>;
+  readonly failures: Record<string, number>;
+}
+
+const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A seeded PRNG (xorshift32), so a run can be repeated. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+}
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly send: (message: unknown) => void;
+  readonly stopped: Promise<void>;
+}
+
+function startChild(
+  config: ClientsConfig,
+  grants: RecordedGrant[],
+  failures: RecordedFailure[],
+): Promise<Child> {
+  const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let onStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (onStopped = resolve));
+  return new Promise((resolve, reject) => {
+    child.on(
+      'message',
+      (message: {
+        type: string;
+        grants?: RecordedGrant[];
+        failures?: RecordedFailure[];
+        message?: string;
+      }) => {
+        if (message.type === 'records') {
+          grants.push(...(message.grants ?? []));
+          failures.push(...(message.failures ?? []));
+        } else if (message.type === 'started') {
+          resolve({ process: child, send: (m) => child.send(m as never), stopped });
+        } else if (message.type === 'stopped') {
+          onStopped();
+        } else if (message.type === 'error') {
+          reject(new Error(`chaos child: ${message.message ?? ''}`));
+        }
+      },
+    );
+    child.once('exit', () => onStopped());
+    child.send({ type: 'start', config });
+  });
+}
+
+/**
+ * Runs many lock clients (in this process and in child processes) against a few hot keys on
+ * real redis-server nodes while faults are injected, then checks every grant: no two believed
+ * intervals of a key overlap, and fences only rise.
+ */
+export async function runChaos(
+  options: ChaosOptions,
+  log: (line: string) => void = () => undefined,
+): Promise<ChaosSummary> {
+  const random = prng(options.seed);
+  const grants: RecordedGrant[] = [];
+  const failures: RecordedFailure[] = [];
+  const faults: { type: FaultType; at: number }[] = [];
+  const servers = new Map<string, RedisNode>();
+  for (let i = 0; i < options.nodes; i++) servers.set(`n${i}`, await RedisNode.start());
+  let nextId = options.nodes;
+  const spec = (id: string): NodeSpec => ({ id, host: '127.0.0.1', port: servers.get(id)!.port });
+  const keys = Array.from({ length: options.keys }, (_, i) => `hot:${i}`);
+  const config = (name: string, seed: number): ClientsConfig => ({
+    name,
+    seed,
+    clients: 2,
+    workersPerClient: 4,
+    nodes: [...servers.keys()].map(spec),
+    options: {
+      maxTtl: options.maxTtl,
+      healthCheckInterval: 50,
+      failureThreshold: 2,
+      commandTimeout: 100,
+    },
+    keys,
+    ttl: options.maxTtl,
+    maxHold: 10,
+  });
+  const local = startClients(config('main', options.seed), {
+    grant: (g) => grants.push(g),
+    failure: (f) => failures.push(f),
+  });
+  const children: Child[] = [];
+  for (let c = 0; c < options.childProcesses; c++)
+    children.push(await startChild(config(`child${c}`, options.seed + c + 1), grants, failures));
+
+  // Every client applies a membership change, each after its own lag (under the handoff
+  // window minus maxTtl, the bound the client documents).
+  const everyone = async (
+    apply: (target: 'local' | Child) => Promise<void> | void,
+  ): Promise<void> => {
+    const lagged = [local, ...children].map(async (target) => {
+      await sleep(random() * options.maxTtl * 0.6);
+      await apply(target === local ? 'local' : (target as Child));
+    });
+    await Promise.all(lagged);
+  };
+  const serving = (): string[] => [...servers.keys()];
+  const pick = (): string => {
+    const ids = serving();
+    return ids[Math.floor(random() * ids.length)]!;
+  };
+  const settle = (): Promise<void> => sleep(options.maxTtl * 4);
+
+  const inject = async (type: FaultType): Promise<boolean> => {
+    if (type === 'kill') {
+      const id = pick();
+      await servers.get(id)!.kill();
+      await sleep(options.maxTtl * 3);
+      await servers.get(id)!.restartEmpty();
+    } else if (type === 'pause') {
+      const server = servers.get(pick())!;
+      server.pause();
+      await sleep(options.maxTtl * 3);
+      server.resume();
+    } else if (type === 'restart-empty') {
+      await servers.get(pick())!.restartEmpty();
+    } else if (type === 'add') {
+      const id = `n${nextId++}`;
+      servers.set(id, await RedisNode.start());
+      await everyone((target) =>
+        target === 'local'
+          ? local.addNode(spec(id))
+          : target.send({ type: 'addNode', spec: spec(id) }),
+      );
+    } else if (type === 'remove') {
+      if (servers.size <= 3) return false;
+      const id = pick();
+      await everyone((target) =>
+        target === 'local' ? local.removeNode(id) : target.send({ type: 'removeNode', id }),
+      );
+      // Its connections close after the handoff window; only then does the server go.
+      await sleep(options.maxTtl * 4);
+      await servers.get(id)!.stop();
+      servers.delete(id);
+    } else {
+      if (children.length === 0) return false;
+      const child = children[Math.floor(random() * children.length)]!;
+      child.process.kill('SIGSTOP');
+      await sleep(options.maxTtl * 3);
+      child.process.kill('SIGCONT');
+    }
+    return true;
+  };
+
+  // Every fault type in turn, for at least one round and until the duration is over.
+  const end = hrMs() + options.durationMs;
+  for (let f = 0; hrMs() < end || f < FAULTS.length; f++) {
+    const type = FAULTS[f % FAULTS.length]!;
+    const at = hrMs();
+    if (!(await inject(type))) continue;
+    faults.push({ type, at });
+    log(`fault ${faults.length}: ${type}`);
+    await settle();
+  }
+
+  await local.stop();
+  for (const child of children) child.send({ type: 'stop' });
+  await Promise.all(children.map((child) => child.stopped));
+  await stopAllNodes();
+  return summarize(grants, failures, faults, keys);
+}
+
+function summarize(
+  recorded: RecordedGrant[],
+  failureList: RecordedFailure[],
+  faults: { type: FaultType; at: number }[],
+  keys: string[],
+): ChaosSummary {
+  const grants: Grant[] = recorded.map((g) => ({ ...g, fence: BigInt(g.fence) }));
+  const counts = Object.fromEntries(FAULTS.map((type) => [type, 0])) as Record<FaultType, number>;
+  const unavailableMs = Object.fromEntries(FAULTS.map((type) => [type, 0])) as Record<
+    FaultType,
+    number
+  >;
+  const byKey = new Map<string, number[]>(keys.map((key) => [key, []]));
+  for (const grant of grants) byKey.get(grant.key)?.push(grant.grantedAt);
+  for (const list of byKey.values()) list.sort((a, b) => a - b);
+  for (const fault of faults) {
+    counts[fault.type]++;
+    for (const times of byKey.values()) {
+      const next = times.find((t) => t >= fault.at);
+      const gap = (next ?? fault.at) - fault.at;
+      unavailableMs[fault.type] = Math.max(unavailableMs[fault.type], Math.round(gap));
+    }
+  }
+  const failures: Record<string, number> = {};
+  for (const failure of failureList) failures[failure.code] = (failures[failure.code] ?? 0) + 1;
+  return {
+    grants: grants.length,
+    faults: counts,
+    violations: findViolations(grants).map(describeViolation),
+    fenceRegressions: findFenceRegressions(grants).map(describeViolation),
+    unavailableMs,
+    failures,
+  };
+}
+
+/** The summary as the one line of figures SAFETY.md asks for. */
+export function summaryLine(summary: ChaosSummary): string {
+  const faults = Object.entries(summary.faults)
+    .map(([type, n]) => `${type} ${n}`)
+    .join(', ');
+  const unavailable = Object.entries(summary.unavailableMs)
+    .map(([type, ms]) => `${type} ${ms}`)
+    .join(', ');
+  return `chaos: ${summary.grants} grants; faults: ${faults}; ${summary.violations.length} violations; ${summary.fenceRegressions.length} fence regressions; longest unavailability after a fault (ms): ${unavailable}`;
+}
