@@ -309,6 +309,44 @@ describe('addNode and removeNode', () => {
     ).toBeCloseTo(1, 6);
   });
 
+  it('a withLock holder outlives its node’s removal: extends move the lease, nothing aborts', async () => {
+    nodes = await startNodes(3);
+    const c = client({ handoffWindow: MAX_TTL });
+    const errors = events(c, 'backgroundError');
+    const key = keyWhere('outlive', (k) => c.nodeFor(k) === 'n0');
+    let newOwner = '';
+    const result = await c.withLock(
+      key,
+      async (signal, lock) => {
+        c.removeNode('n0');
+        newOwner = c.nodeFor(key);
+        // Past the handoff window: n0's connection closes while the work goes on.
+        await until(() => c.stats().every((s) => s.id !== 'n0'), 3_000);
+        await sleep(MAX_TTL);
+        expect(signal.aborted).toBe(false);
+        expect(lock.isValid()).toBe(true);
+        expect(lock.nodeIds).toEqual([newOwner]);
+        return 'done';
+      },
+      { ttl: MAX_TTL },
+    );
+    expect(result).toBe('done');
+    expect(errors).toEqual([]);
+    expect(await raw(nodes[index(newOwner)]!).exists(`shardlock:lock:${key}`)).toBe(0);
+  });
+
+  it('releases a lock taken during a handoff after the removed node has gone', async () => {
+    nodes = await startNodes(3);
+    const c = client({ handoffWindow: MAX_TTL });
+    const key = keyWhere('late-release', (k) => c.nodeFor(k) === 'n2');
+    c.removeNode('n2');
+    const lock = await c.acquire(key, { ttl: MAX_TTL });
+    expect(lock.nodeIds).toEqual(['n2', c.nodeFor(key)]);
+    await until(() => c.stats().every((s) => s.id !== 'n2'), 3_000);
+    expect(await lock.release()).toBe(true);
+    expect(await raw(nodes[index(c.nodeFor(key))]!).exists(`shardlock:lock:${key}`)).toBe(0);
+  });
+
   it('two clients applying the change at different moments never grant a key twice', async () => {
     nodes = await startNodes(4);
     const specs = nodeSpecs(nodes);

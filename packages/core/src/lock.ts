@@ -111,8 +111,7 @@ export class Lock implements AsyncDisposable {
       );
     }
     const sentAt = performance.now();
-    const held = this.#nodes;
-    const added = this.#newOwners();
+    const { held, added } = this.#targets();
     const nodes = [...held, ...added];
     const generations = nodes.map((node) => node.generation);
     const replies = await Promise.all([
@@ -137,15 +136,25 @@ export class Lock implements AsyncDisposable {
     this.#wallDeadline = Date.now() + (this.#deadline - performance.now());
   }
 
-  /** Owners of the key on the current route that do not hold the lease yet (a handoff began). */
-  #newOwners(): RedisNode[] {
+  /**
+   * Where an extend goes: the nodes that hold the lease and still route the key, and the
+   * key's owners that do not hold it yet (a handoff began). A node that no longer routes the
+   * key (a handoff ended, the node was removed) is let go: its lease lapses by its TTL.
+   */
+  #targets(): { held: RedisNode[]; added: RedisNode[] } {
+    let route: RedisNode[];
     try {
-      return this.#engine.route(this.key).filter((node) => !this.#nodes.includes(node));
+      route = this.#engine.route(this.key);
     } catch (error) {
       // A quarantined owner cannot take the lease; extending where it is held still counts.
-      if (error instanceof NodeQuarantinedError) return [];
+      if (error instanceof NodeQuarantinedError) return { held: [...this.#nodes], added: [] };
       throw error;
     }
+    const held = this.#nodes.filter((node) => route.includes(node));
+    const added = route.filter((node) => !this.#nodes.includes(node));
+    // Without a node that holds the lease there is nothing to renew from: the extend must
+    // find the lease where it was granted (and fail there if it is gone).
+    return held.length > 0 ? { held, added } : { held: [...this.#nodes], added };
   }
 
   /**
@@ -157,8 +166,10 @@ export class Lock implements AsyncDisposable {
    */
   async release(): Promise<boolean> {
     if (this.#state === 'released') return false;
+    // A removed node's connection is closed and its lease moot: nothing routes the key there.
+    const nodes = this.#nodes.filter((node) => !node.closed);
     const replies = await Promise.all(
-      this.#nodes.map((node) => this.#engine.send(node, this.key, OP_RELEASE, this.token, 0)),
+      nodes.map((node) => this.#engine.send(node, this.key, OP_RELEASE, this.token, 0)),
     );
     this.#state = 'released';
     return replies.every((reply) => reply === 1);

@@ -68,6 +68,7 @@ export class RedisNode {
   #checking = false;
   #lastError: Error | undefined;
   #inFlight = 0;
+  #closed = false;
   #batchesInFlight = 0;
 
   /**
@@ -102,8 +103,9 @@ export class RedisNode {
     });
     redis.on('ready', () => void this.#serverUp());
     redis.on('close', () => {
-      // Only a node that was up can have carried leases; count each loss once.
-      if (this.#up) this.#markDown('connection');
+      // Only a node that was up can have carried leases; count each loss once. A connection
+      // the client closed on purpose (a removed node's) is no failure: its leases are moot.
+      if (this.#up && !this.#closed) this.#markDown('connection');
     });
     redis.on('error', (error: Error) => {
       this.#lastError = error;
@@ -122,6 +124,11 @@ export class RedisNode {
   /** Whether the node is up: connected, answering health checks, its server info read. */
   get up(): boolean {
     return this.#up;
+  }
+
+  /** Whether the client closed this node's connection (it left the ring). */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Ops sent and not yet answered. */
@@ -196,6 +203,7 @@ export class RedisNode {
   /** Closes the connection: politely when the node answers, at once otherwise. */
   async close(timeout: number): Promise<void> {
     clearInterval(this.#health);
+    this.#closed = true;
     const redis = this.#redis;
     if (redis.status === 'end') return;
     if (redis.status !== 'ready') {

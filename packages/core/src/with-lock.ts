@@ -1,6 +1,7 @@
 import { LockLostError, type ShardlockError } from './errors.js';
 import type { LockEngine } from './engine.js';
 import type { Lock } from './lock.js';
+import type { RedisNode } from './node.js';
 import type { LockLostReason } from './events.js';
 import type { ResolvedAcquireOptions } from './acquire-options.js';
 import { acquireLock } from './acquire.js';
@@ -40,7 +41,30 @@ export async function withLock<T>(
     clearTimeout(watchdog);
   };
 
+  // The nodes that hold the lease are watched, also one an extend added during a handoff.
+  const unwatchers = new Map<RedisNode, () => void>();
+  const watchNodes = (): void => {
+    for (const [node, unwatch] of unwatchers) {
+      if (lock.nodes.includes(node)) continue;
+      unwatch();
+      unwatchers.delete(node);
+    }
+    for (const node of lock.nodes) {
+      if (!unwatchers.has(node))
+        unwatchers.set(
+          node,
+          engine.onNodeLost(node, () => lose('node-lost')),
+        );
+    }
+  };
+
   const arm = (): void => {
+    watchNodes();
+    // A node that went down while the extend travelled has already been reported: say so now.
+    if (!lock.isValid()) {
+      lose(performance.now() >= lock.deadline ? 'expired' : 'node-lost');
+      return;
+    }
     clearTimeout(watchdog);
     const untilGuard = lock.deadline - guardFor(lock.ttl) - performance.now();
     watchdog = setTimeout(() => lose('expired'), Math.max(0, untilGuard));
@@ -70,7 +94,6 @@ export async function withLock<T>(
     }
   };
 
-  const unwatchers = lock.nodes.map((node) => engine.onNodeLost(node, () => lose('node-lost')));
   arm();
   try {
     return await work(controller.signal, lock);
@@ -78,7 +101,7 @@ export async function withLock<T>(
     stopped = true;
     clearTimeout(watchdog);
     clearTimeout(extender);
-    for (const unwatch of unwatchers) unwatch();
+    for (const unwatch of unwatchers.values()) unwatch();
     await lock.release().catch((error: unknown) => {
       // The work is done; an unreachable node lets the lease expire by its TTL.
       engine.reportBackground(error as ShardlockError);
