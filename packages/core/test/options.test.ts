@@ -67,6 +67,23 @@ describe('client options', () => {
     rejects({ nodes, retry: { attempts: -1 } }, /retry.attempts/));
   it('rejects a negative waitTimeout', () => rejects({ nodes, waitTimeout: -5 }, /waitTimeout/));
   it('rejects a bad commandTimeout', () => rejects({ nodes, commandTimeout: 0 }, /commandTimeout/));
+  it('applies the membership defaults, the handoff window following maxTtl', () => {
+    const resolved = resolveClientOptions({ nodes, maxTtl: 5_000 });
+    expect(resolved.healthCheckInterval).toBe(1_000);
+    expect(resolved.failureThreshold).toBe(2);
+    expect(resolved.handoffWindow).toBe(10_000);
+    expect(resolved.restartQuarantine).toBe(true);
+  });
+  it.each([0, 9, 1.5, Number.NaN])('rejects healthCheckInterval %j', (healthCheckInterval) =>
+    rejects({ nodes, healthCheckInterval }, /healthCheckInterval/),
+  );
+  it.each([0, -1, 2.5])('rejects failureThreshold %j', (failureThreshold) =>
+    rejects({ nodes, failureThreshold }, /failureThreshold/),
+  );
+  it('rejects a handoffWindow shorter than maxTtl', () =>
+    rejects({ nodes, maxTtl: 5_000, handoffWindow: 4_999 }, /handoffWindow.*at least maxTtl/));
+  it('rejects a restartQuarantine that is not a boolean', () =>
+    rejects({ nodes, restartQuarantine: 'no' }, /restartQuarantine must be a boolean/));
   it('rejects a keyPrefix that is not a string', () =>
     rejects({ nodes, keyPrefix: 5 }, /keyPrefix/));
   it('rejects redis options that are not an object', () =>
