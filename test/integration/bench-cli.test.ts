@@ -205,4 +205,11 @@ describe('the command refuses before starting anything', () => {
     expect(exit.code).toBe(0);
     expect(exit.stdout).toContain('--nodes-count');
   });
+
+  it('takes its options after the `--` that `pnpm start -- …` passes along', async () => {
+    const exit = await runCli(['--', '--help']);
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toBe('');
+    expect(exit.stdout).toContain('--nodes-count');
+  });
 });

@@ -12,7 +12,9 @@ import { reportHeader, resultsTable } from './summary.js';
  * 1 failed (a node could not be reached, redis-server could not start), 2 bad usage,
  * 130 interrupted.
  */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(input: readonly string[]): Promise<number> {
+  // `pnpm start -- --nodes-count 3` hands the `--` along: it separates nothing here.
+  const argv = input[0] === '--' ? input.slice(1) : input;
   const words = argv[0] === 'bench' ? argv.slice(1) : argv;
   if (argv[0] !== undefined && argv[0] !== 'bench' && !argv[0].startsWith('-')) {
     process.stderr.write(`shardlock: unknown command ${JSON.stringify(argv[0])}\n\n${USAGE}`);
