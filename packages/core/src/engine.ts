@@ -166,7 +166,7 @@ export class LockEngine {
    * The nodes that must all hold `key` now (one, or more during a handoff).
    * @throws {@link NodeQuarantinedError} or {@link NodeUnavailableError}
    */
-  route(key: string): RedisNode[] {
+  route(key: string): readonly RedisNode[] {
     return this.#membership.route(key, performance.now());
   }
 
@@ -215,7 +215,7 @@ export class LockEngine {
    * so fences keep rising when the key settles on the new owner (SAFETY.md hazards 4 and 6).
    */
   async #tryOnAll(
-    nodes: RedisNode[],
+    nodes: readonly RedisNode[],
     key: string,
     token: string,
     ttl: number,

@@ -142,7 +142,7 @@ export class Lock implements AsyncDisposable {
    * key (a handoff ended, the node was removed) is let go: its lease lapses by its TTL.
    */
   #targets(): { held: RedisNode[]; added: RedisNode[] } {
-    let route: RedisNode[];
+    let route: readonly RedisNode[];
     try {
       route = this.#engine.route(this.key);
     } catch (error) {
@@ -166,8 +166,19 @@ export class Lock implements AsyncDisposable {
    */
   async release(): Promise<boolean> {
     if (this.#state === 'released') return false;
+    const only = this.#nodes.length === 1 ? this.#nodes[0]! : undefined;
+    if (only !== undefined && !only.closed) {
+      const reply = await this.#engine.send(only, this.key, OP_RELEASE, this.token, 0);
+      this.#state = 'released';
+      return reply === 1;
+    }
     // A removed node's connection is closed and its lease moot: nothing routes the key there.
     const nodes = this.#nodes.filter((node) => !node.closed);
+    if (nodes.length === 0) {
+      // Its only node was removed after the handoff window, longer than any lease lasts.
+      this.#state = 'released';
+      return false;
+    }
     const replies = await Promise.all(
       nodes.map((node) => this.#engine.send(node, this.key, OP_RELEASE, this.token, 0)),
     );

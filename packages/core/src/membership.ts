@@ -6,6 +6,8 @@ import type { RedisNode, ServerInfo, DownReason } from './node.js';
 export interface Member {
   readonly node: RedisNode;
   readonly weight: number;
+  /** The route of a key it owns outside a handoff: made once, not per lock. */
+  readonly alone: readonly RedisNode[];
   /** Monotonic ms when it was last seen down; `undefined` while up. */
   downSince: number | undefined;
   /** Its keys are refused until then (monotonic ms). */
@@ -119,7 +121,7 @@ export class Membership {
    * that still live. Old owners come first, so the new owner's grant can carry their fence.
    * @throws {@link NodeQuarantinedError} when an owner is quarantined or down
    */
-  route(key: string, now: number): RedisNode[] {
+  route(key: string, now: number): readonly RedisNode[] {
     if (this.#serving.size === 0) {
       throw new NodeUnavailableError(
         'no node is serving: every node has been removed or failed over',
@@ -128,7 +130,7 @@ export class Membership {
     }
     const owner = this.#members.get(this.#serving.owner(key))!;
     this.#check(owner, key, now);
-    if (this.#handoffs.length === 0) return [owner.node];
+    if (this.#handoffs.length === 0) return owner.alone;
     return this.#routeDuringHandoff(key, owner, now);
   }
 
@@ -287,6 +289,7 @@ function newMember(node: RedisNode, weight: number): Member {
   return {
     node,
     weight,
+    alone: [node],
     downSince: undefined,
     quarantineUntil: 0,
     failedOver: false,
