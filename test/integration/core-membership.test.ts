@@ -9,7 +9,7 @@ import {
   type LockClientOptions,
 } from '@shardlock/core';
 import { HashRing } from '@shardlock/ring';
-import { freePort, nodeSpecs, startNodes, stopAllNodes, type RedisNode } from '../harness/index.js';
+import { freePort, nodeSpecs, RedisNode, startNodes, stopAllNodes } from '../harness/index.js';
 import { inspect, until } from '../support/redis.js';
 
 // Membership at runtime (SAFETY.md hazards 2–6), against real redis-server processes that
@@ -138,7 +138,8 @@ describe('a node that fails', () => {
   it('a client that meets a freshly started server waits out the restart quarantine', async () => {
     nodes = await startNodes(2);
     const key = keyWhere('fresh', () => true);
-    const c = client({ restartQuarantine: true });
+    // Servers report uptime in whole seconds: a quarantine of 3 s covers a slow start.
+    const c = client({ restartQuarantine: true, maxTtl: 3_000, defaultTtl: 3_000 });
     const quarantined = events(c, 'nodeQuarantined');
     await until(() => quarantined.length === 2);
     await expect(c.tryAcquire(key)).rejects.toBeInstanceOf(NodeQuarantinedError);
@@ -146,11 +147,36 @@ describe('a node that fails', () => {
     expect(lock.isValid()).toBe(true);
   });
 
+  it('fails over the keys of a node unreachable since the client started, and takes it in when it comes', async () => {
+    nodes = await startNodes(2);
+    const port = await freePort();
+    const specs = [...nodeSpecs(nodes), { id: 'late', host: '127.0.0.1', port }];
+    const c = client({ nodes: specs, handoffWindow: MAX_TTL });
+    const rebalances = events(c, 'rebalance');
+    const key = keyWhere('late', (k) => c.nodeFor(k) === 'late');
+    const successor = new HashRing(['n0', 'n1']).owner(key);
+    await until(() => c.stats().find((s) => s.id === 'late')!.state === 'down');
+    const lock = await c.acquire(key, { waitTimeout: 5_000 });
+    expect(lock.nodeIds).toEqual([successor]);
+    expect(rebalances.map((e) => [e.reason, e.nodeId])).toEqual([['failover', 'late']]);
+    await lock.release();
+
+    const late = await RedisNode.start({ port });
+    // Once it answers it rejoins, its keys handed off from the successor that served them.
+    await until(() => rebalances.length === 2, 5_000);
+    expect(rebalances[1]!.reason).toBe('rejoin');
+    const back = await c.acquire(key);
+    expect(back.nodeIds).toEqual([successor, 'late']);
+    await back.release();
+    await late.stop();
+  });
+
   it('marks a SIGSTOPped node down by health checks, fails over, and hands keys back on SIGCONT', async () => {
     nodes = await startNodes(3);
     const c = client({ handoffWindow: 600 });
     const rebalances = events(c, 'rebalance');
     const downs = events(c, 'nodeDown');
+    const ended = events(c, 'handoffEnd');
     const key = keyWhere('pause', (k) => c.nodeFor(k) === 'n0');
     const successor = new HashRing(['n1', 'n2'], { vnodes: c.options.vnodes }).owner(key);
 
@@ -170,8 +196,8 @@ describe('a node that fails', () => {
     const handoff = await c.acquire(key);
     expect(handoff.nodeIds).toEqual([successor, 'n0']);
     await handoff.release();
-    await until(() => c.stats().every((s) => s.state === 'up'));
-    await sleep(650);
+    // Both windows (the failover's and the rejoin's) end; then the node alone serves it.
+    await until(() => ended.length === 2, 3_000);
     const settled = await c.acquire(key);
     expect(settled.nodeIds).toEqual(['n0']);
   });

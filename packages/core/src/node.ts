@@ -69,6 +69,7 @@ export class RedisNode {
   #lastError: Error | undefined;
   #inFlight = 0;
   #closed = false;
+  #unreachableReported = false;
   #batchesInFlight = 0;
 
   /**
@@ -103,9 +104,16 @@ export class RedisNode {
     });
     redis.on('ready', () => void this.#serverUp());
     redis.on('close', () => {
-      // Only a node that was up can have carried leases; count each loss once. A connection
-      // the client closed on purpose (a removed node's) is no failure: its leases are moot.
-      if (this.#up && !this.#closed) this.#markDown('connection');
+      // Count each loss once. A connection the client closed on purpose (a removed node's)
+      // is no failure: its leases are moot.
+      if (this.#closed) return;
+      if (this.#up) this.#markDown('connection');
+      else if (!this.#everUp && !this.#unreachableReported) {
+        // Never reached since the client started: down from now on, so that its keys fail
+        // over once leases other clients may hold on it have run out.
+        this.#unreachableReported = true;
+        listener.down(this, 'connection');
+      }
     });
     redis.on('error', (error: Error) => {
       this.#lastError = error;
