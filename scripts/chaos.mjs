@@ -8,7 +8,10 @@ const usage =
   'usage: pnpm chaos [--duration <seconds, 1–86400; default 600>] [--seed <integer; default: random>]';
 let values;
 try {
+  // `pnpm chaos -- --duration 60` passes the `--` along: accept both forms.
+  const args = process.argv.slice(2);
   ({ values } = parseArgs({
+    args: args[0] === '--' ? args.slice(1) : args,
     options: {
       duration: { type: 'string', default: '600' },
       seed: { type: 'string' },
