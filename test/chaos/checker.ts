@@ -6,6 +6,7 @@ import {
   findFenceRegressions,
   findViolations,
   describeViolation,
+  type Violation,
   type Grant,
 } from '../support/grants.js';
 import {
@@ -212,7 +213,7 @@ export async function runChaos(
     const at = hrMs();
     if (!(await inject(type))) continue;
     faults.push({ type, at });
-    log(`fault ${faults.length}: ${type}`);
+    log(`fault ${faults.length}: ${type} at ${at.toFixed(1)} ms`);
     await settle();
   }
 
@@ -246,13 +247,23 @@ function summarize(
       unavailableMs[fault.type] = Math.max(unavailableMs[fault.type], Math.round(gap));
     }
   }
+  // Which nodes each grant was on, and the last fault before it: what a diagnosis needs.
+  const nodesOf = new Map(recorded.map((g) => [g.token, g.nodeIds.join('+')]));
+  const explain = (violation: Violation): string => {
+    const { first, second } = violation;
+    const fault = faults.filter((f) => f.at <= first.grantedAt).at(-1);
+    const where = `nodes ${nodesOf.get(first.token) ?? '?'} vs ${nodesOf.get(second.token) ?? '?'}`;
+    const after =
+      fault === undefined ? 'before any fault' : `after ${fault.type} at ${fault.at.toFixed(1)}`;
+    return `${describeViolation(violation)} (${where}; ${after})`;
+  };
   const failures: Record<string, number> = {};
   for (const failure of failureList) failures[failure.code] = (failures[failure.code] ?? 0) + 1;
   return {
     grants: grants.length,
     faults: counts,
-    violations: findViolations(grants).map(describeViolation),
-    fenceRegressions: findFenceRegressions(grants).map(describeViolation),
+    violations: findViolations(grants).map(explain),
+    fenceRegressions: findFenceRegressions(grants).map(explain),
     unavailableMs,
     failures,
   };

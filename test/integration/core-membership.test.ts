@@ -19,6 +19,8 @@ import { inspect, until } from '../support/redis.js';
 const MAX_TTL = 300;
 /** maxTtl + drift: how long a lease granted on a node may still be believed. */
 const QUARANTINE = MAX_TTL + MAX_TTL * 0.01 + 2;
+/** The shortest handoff window FAST allows: QUARANTINE + 2 × 50 + 100 ms of detection lag. */
+const WINDOW = 600;
 const FAST: Omit<LockClientOptions, 'nodes'> = {
   maxTtl: MAX_TTL,
   defaultTtl: MAX_TTL,
@@ -151,7 +153,7 @@ describe('a node that fails', () => {
     nodes = await startNodes(2);
     const port = await freePort();
     const specs = [...nodeSpecs(nodes), { id: 'late', host: '127.0.0.1', port }];
-    const c = client({ nodes: specs, handoffWindow: MAX_TTL });
+    const c = client({ nodes: specs, handoffWindow: WINDOW });
     const rebalances = events(c, 'rebalance');
     const key = keyWhere('late', (k) => c.nodeFor(k) === 'late');
     const successor = new HashRing(['n0', 'n1']).owner(key);
@@ -173,7 +175,7 @@ describe('a node that fails', () => {
 
   it('marks a SIGSTOPped node down by health checks, fails over, and hands keys back on SIGCONT', async () => {
     nodes = await startNodes(3);
-    const c = client({ handoffWindow: 600 });
+    const c = client({ handoffWindow: WINDOW });
     const rebalances = events(c, 'rebalance');
     const downs = events(c, 'nodeDown');
     const ended = events(c, 'handoffEnd');
@@ -206,7 +208,7 @@ describe('a node that fails', () => {
     nodes = await startNodes(3);
     // With detection lag 2 × 50 + 100 ms, another client could have failed over after
     // QUARANTINE − 2 × lag of this pause: this client must not use the node alone.
-    const c = client({ handoffWindow: 600 });
+    const c = client({ handoffWindow: WINDOW });
     const rebalances = events(c, 'rebalance');
     const key = keyWhere('short', (k) => c.nodeFor(k) === 'n2');
     const successor = new HashRing(['n0', 'n1'], { vnodes: c.options.vnodes }).owner(key);
@@ -226,7 +228,7 @@ describe('addNode and removeNode', () => {
   it('hands moved keys off: old and new owner both, then the new one alone', async () => {
     nodes = await startNodes(4);
     const specs = nodeSpecs(nodes);
-    const c = client({ nodes: specs.slice(0, 3), handoffWindow: 500 });
+    const c = client({ nodes: specs.slice(0, 3), handoffWindow: WINDOW });
     const ended = events(c, 'handoffEnd');
     const rebalances = events(c, 'rebalance');
     const moving = keyWhere(
@@ -286,7 +288,7 @@ describe('addNode and removeNode', () => {
   it('keeps fences rising when a key moves to a node whose counter is behind', async () => {
     nodes = await startNodes(4);
     const specs = nodeSpecs(nodes);
-    const c = client({ nodes: specs.slice(0, 3), handoffWindow: 400 });
+    const c = client({ nodes: specs.slice(0, 3), handoffWindow: WINDOW });
     const ended = events(c, 'handoffEnd');
     const moving = keyWhere(
       'fence',
@@ -312,7 +314,7 @@ describe('addNode and removeNode', () => {
 
   it('removes a node: its keys move at once, it stays an old owner for the window, then closes', async () => {
     nodes = await startNodes(3);
-    const c = client({ handoffWindow: 400 });
+    const c = client({ handoffWindow: WINDOW });
     const key = keyWhere('leave', (k) => c.nodeFor(k) === 'n1');
     const held = await c.acquire(key);
     c.removeNode('n1');
@@ -337,7 +339,7 @@ describe('addNode and removeNode', () => {
 
   it('a withLock holder outlives its node’s removal: extends move the lease, nothing aborts', async () => {
     nodes = await startNodes(3);
-    const c = client({ handoffWindow: MAX_TTL });
+    const c = client({ handoffWindow: WINDOW });
     const errors = events(c, 'backgroundError');
     const key = keyWhere('outlive', (k) => c.nodeFor(k) === 'n0');
     let newOwner = '';
@@ -363,10 +365,12 @@ describe('addNode and removeNode', () => {
 
   it('releases a lock taken during a handoff after the removed node has gone', async () => {
     nodes = await startNodes(3);
-    const c = client({ handoffWindow: MAX_TTL });
+    // A lease that outlasts the window: taken near its end, released after the node retired.
+    const c = client({ maxTtl: 1_000, defaultTtl: 1_000, handoffWindow: 1_300 });
     const key = keyWhere('late-release', (k) => c.nodeFor(k) === 'n2');
     c.removeNode('n2');
-    const lock = await c.acquire(key, { ttl: MAX_TTL });
+    await sleep(900);
+    const lock = await c.acquire(key);
     expect(lock.nodeIds).toEqual(['n2', c.nodeFor(key)]);
     await until(() => c.stats().every((s) => s.id !== 'n2'), 3_000);
     expect(await lock.release()).toBe(true);

@@ -101,6 +101,9 @@ export class LockEngine {
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
       lazyConnect: false,
+      // Every client must see a node return within the detection lag the handoff window
+      // allows for (ioredis' own backoff grows to 2 s): reconnect at least that often.
+      retryStrategy: (times: number) => Math.min(times * 50, options.healthCheckInterval),
     };
     const health = { interval: options.healthCheckInterval, threshold: options.failureThreshold };
     return new RedisNode(spec, redisOptions, `${options.keyPrefix}fence`, this.#listener, health);

@@ -93,9 +93,12 @@ export interface LockClientOptions {
   readonly failureThreshold?: number;
   /**
    * How long after a membership change a key that moved must still win on its old owner as
-   * well as its new one, in ms; at least `maxTtl`. Two clients that apply the same change
-   * `lag` ms apart never grant a key twice while `lag ≤ handoffWindow − maxTtl − drift`.
-   * @default 2 × maxTtl
+   * well as its new one, in ms. Two clients that apply the same change `lag` ms apart never
+   * grant a key twice while `lag ≤ handoffWindow − maxTtl − drift`. At least
+   * `maxTtl + drift + detection lag` (detection lag: `healthCheckInterval × failureThreshold +
+   * commandTimeout`), so that clients which see a node fail or return at different moments
+   * stay safe too.
+   * @default the larger of 2 × maxTtl and that minimum
    */
   readonly handoffWindow?: number;
   /**
@@ -215,47 +218,54 @@ export function resolveClientOptions(options: LockClientOptions): ResolvedClient
       `redis must be an ioredis options object, received ${received(redis)}`,
     );
   }
+  const driftFactor = checkNumber(options.driftFactor ?? d.driftFactor, 'driftFactor', 0, 0.5);
+  const commandTimeout = checkInteger(
+    options.commandTimeout ?? d.commandTimeout,
+    'commandTimeout',
+    1,
+    600_000,
+    ' ms',
+  );
+  const healthCheckInterval = checkInteger(
+    options.healthCheckInterval ?? d.healthCheckInterval,
+    'healthCheckInterval',
+    10,
+    3_600_000,
+    ' ms',
+  );
+  const failureThreshold = checkInteger(
+    options.failureThreshold ?? d.failureThreshold,
+    'failureThreshold',
+    1,
+    1_000,
+  );
+  const minWindow = Math.ceil(
+    maxTtl + maxTtl * driftFactor + 2 + healthCheckInterval * failureThreshold + commandTimeout,
+  );
   return Object.freeze({
     nodes: parseNodeSpecs(options.nodes),
     vnodes: checkInteger(options.vnodes ?? d.vnodes, 'vnodes', 1, 65_536),
     keyPrefix,
     defaultTtl,
     maxTtl,
-    driftFactor: checkNumber(options.driftFactor ?? d.driftFactor, 'driftFactor', 0, 0.5),
+    driftFactor,
     retry: resolveRetry(options.retry, d.retry),
     waitTimeout: resolveWaitTimeout(options.waitTimeout, undefined),
-    commandTimeout: checkInteger(
-      options.commandTimeout ?? d.commandTimeout,
-      'commandTimeout',
-      1,
-      600_000,
-      ' ms',
-    ),
+    commandTimeout,
     maxKeyLength: checkInteger(
       options.maxKeyLength ?? d.maxKeyLength,
       'maxKeyLength',
       1,
       1_000_000,
     ),
-    healthCheckInterval: checkInteger(
-      options.healthCheckInterval ?? d.healthCheckInterval,
-      'healthCheckInterval',
-      10,
-      3_600_000,
-      ' ms',
-    ),
-    failureThreshold: checkInteger(
-      options.failureThreshold ?? d.failureThreshold,
-      'failureThreshold',
-      1,
-      1_000,
-    ),
+    healthCheckInterval,
+    failureThreshold,
     handoffWindow: checkInteger(
-      options.handoffWindow ?? 2 * maxTtl,
+      options.handoffWindow ?? Math.max(2 * maxTtl, minWindow),
       'handoffWindow',
-      maxTtl,
+      minWindow,
       10 * TTL_CEILING,
-      ' ms (at least maxTtl)',
+      ' ms (at least maxTtl + drift + healthCheckInterval × failureThreshold + commandTimeout)',
     ),
     restartQuarantine: checkBoolean(
       options.restartQuarantine ?? d.restartQuarantine,

@@ -80,8 +80,17 @@ describe('client options', () => {
   it.each([0, -1, 2.5])('rejects failureThreshold %j', (failureThreshold) =>
     rejects({ nodes, failureThreshold }, /failureThreshold/),
   );
-  it('rejects a handoffWindow shorter than maxTtl', () =>
-    rejects({ nodes, maxTtl: 5_000, handoffWindow: 4_999 }, /handoffWindow.*at least maxTtl/));
+  it('raises the default handoff window to cover quarantine and detection lag', () => {
+    const resolved = resolveClientOptions({ nodes, maxTtl: 1_000, healthCheckInterval: 2_000 });
+    expect(resolved.handoffWindow).toBe(1_000 + 10 + 2 + 2 * 2_000 + 1_000);
+  });
+  it('rejects a handoffWindow shorter than quarantine plus detection lag', () => {
+    rejects({ nodes, maxTtl: 5_000, handoffWindow: 4_999 }, /handoffWindow.*from 8052 /);
+    rejects({ nodes, maxTtl: 5_000, handoffWindow: 8_051 }, /at least maxTtl \+ drift/);
+    expect(resolveClientOptions({ nodes, maxTtl: 5_000, handoffWindow: 8_052 }).handoffWindow).toBe(
+      8_052,
+    );
+  });
   it('rejects a restartQuarantine that is not a boolean', () =>
     rejects({ nodes, restartQuarantine: 'no' }, /restartQuarantine must be a boolean/));
   it('rejects a keyPrefix that is not a string', () =>
