@@ -209,14 +209,14 @@ export class Membership {
     clearTimeout(member.timer);
     member.timer = undefined;
     if (member.quarantineUntil > now) this.#events.quarantined(node.id, member.quarantineUntil);
-    if (
-      wasDown &&
-      !member.failedOver &&
-      !member.leaving &&
-      downFor + 2 * this.#timing.detectionLag >= this.#timing.quarantine
-    ) {
-      // Another client, which saw it down sooner, may have failed its keys over and granted them
-      // on successors: win there too for a handoff window, as a client that rejoins it does.
+    const lag = this.#timing.detectionLag;
+    // Another client, which saw it down sooner (or saw it die before this client met it), may
+    // have failed its keys over and granted them on successors: win there too for a handoff
+    // window, as a client that rejoins it does.
+    const othersMayHaveFailedOver = wasDown
+      ? downFor + 2 * lag >= this.#timing.quarantine
+      : unknownStart && info.uptimeMs < this.#timing.quarantine + lag;
+    if (othersMayHaveFailedOver && !member.failedOver && !member.leaving) {
       this.#handoffFromSuccessors(node.id);
     }
     if (!member.failedOver || member.leaving) return;
