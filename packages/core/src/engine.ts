@@ -60,7 +60,10 @@ export class LockEngine {
             nodeId,
             until: Math.max(0, Math.round(until - performance.now())),
           }),
-        retire: (member: Member) => void member.node.close(options.commandTimeout),
+        retire: (member: Member) => {
+          this.#nodeLostWatchers.delete(member.node);
+          void member.node.close(options.commandTimeout);
+        },
       },
     );
     this.#listener = {
@@ -74,7 +77,7 @@ export class LockEngine {
       down: (node, reason) => {
         // Closing the client closes every connection: that is no node failure.
         if (this.#closed) return;
-        this.#membership.down(node, reason, performance.now());
+        this.#membership.down(node, performance.now());
         emit('nodeDown', { nodeId: node.id, generation: node.generation, reason });
         for (const watcher of this.#nodeLostWatchers.get(node) ?? []) watcher();
       },

@@ -1,6 +1,6 @@
 import { HashRing } from '@shardlock/ring';
 import { NodeQuarantinedError, NodeUnavailableError } from './errors.js';
-import type { RedisNode, ServerInfo, DownReason } from './node.js';
+import type { RedisNode, ServerInfo } from './node.js';
 
 /** One node as membership sees it. */
 export interface Member {
@@ -90,11 +90,6 @@ export class Membership {
     return this.#members;
   }
 
-  /** Whether a key that moved still needs its old owner somewhere. */
-  get handingOff(): boolean {
-    return this.#handoffs.length > 0;
-  }
-
   /** The client's first nodes: members at once, one ring, no handoff. */
   init(nodes: readonly { node: RedisNode; weight: number }[]): void {
     for (const { node, weight } of nodes) this.#members.set(node.id, newMember(node, weight));
@@ -167,7 +162,7 @@ export class Membership {
   }
 
   /** A member's connection or health checks failed. */
-  down(node: RedisNode, _reason: DownReason, now: number): void {
+  down(node: RedisNode, now: number): void {
     const member = this.#members.get(node.id);
     if (member === undefined || member.downSince !== undefined) return;
     member.downSince = now;
