@@ -6,11 +6,11 @@ import {
   type ShardlockError,
 } from './errors.js';
 import type { LockClientEvents, LockLostReason } from './events.js';
-import { Lock } from './lock.js';
+import { generationOf, Lock } from './lock.js';
 import { Membership, type Member } from './membership.js';
 import { RedisNode, type NodeListener, type ServerInfo } from './node.js';
 import type { ResolvedNodeSpec } from './node-spec.js';
-import type { ResolvedClientOptions } from './options.js';
+import { detectionLagOf, quarantineOf, type ResolvedClientOptions } from './options.js';
 import { OP_ACQUIRE } from './scripts/batch.js';
 import { TokenSource } from './token.js';
 import { received } from './validate.js';
@@ -43,11 +43,10 @@ export class LockEngine {
     this.#lockPrefix = `${options.keyPrefix}lock:`;
     this.#membership = new Membership(
       {
-        quarantine: options.maxTtl + this.drift(options.maxTtl),
+        quarantine: quarantineOf(options),
         handoffWindow: options.handoffWindow,
         restartQuarantine: options.restartQuarantine,
-        detectionLag:
-          options.healthCheckInterval * options.failureThreshold + options.commandTimeout,
+        detectionLag: detectionLagOf(options),
       },
       options.vnodes,
       {
@@ -213,7 +212,7 @@ export class LockEngine {
     const generation = node.generation;
     const reply = await this.send(node, key, OP_ACQUIRE, token, ttl);
     if (reply < 0) return -1 - reply;
-    return this.#believable(new Lock(this, [node], [generation], key, token, reply, ttl, sentAt));
+    return this.#believable(new Lock(this, nodes, generation, key, token, reply, ttl, sentAt));
   }
 
   /**
@@ -227,7 +226,7 @@ export class LockEngine {
     ttl: number,
     sentAt: number,
   ): Promise<Lock | number> {
-    const generations = nodes.map((node) => node.generation);
+    const generation = generationOf(nodes);
     const taken: RedisNode[] = [];
     let fence = 0;
     try {
@@ -244,7 +243,7 @@ export class LockEngine {
       await this.#releaseOn(taken, key, token);
       throw error;
     }
-    return this.#believable(new Lock(this, nodes, generations, key, token, fence, ttl, sentAt));
+    return this.#believable(new Lock(this, nodes, generation, key, token, fence, ttl, sentAt));
   }
 
   #believable(lock: Lock): Lock | number {
@@ -315,7 +314,7 @@ export class LockEngine {
       });
       // A server that may have restarted empty is trusted only after the quarantine; its keys
       // stay with their current owners meanwhile.
-      const quarantine = this.options.maxTtl + this.drift(this.options.maxTtl);
+      const quarantine = quarantineOf(this.options);
       if (this.options.restartQuarantine && info.uptimeMs < quarantine) {
         await new Promise((resolve) => setTimeout(resolve, quarantine - info.uptimeMs).unref());
       }

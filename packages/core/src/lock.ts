@@ -7,6 +7,16 @@ import { OP_ACQUIRE, OP_EXTEND, OP_RELEASE } from './scripts/batch.js';
 type LockState = 'held' | 'released' | 'lost';
 
 /**
+ * The sum of the nodes' generations. A node's generation only rises (each time it is marked
+ * down), so the sum is unchanged exactly when none of them went down: one number, no array.
+ */
+export function generationOf(nodes: readonly RedisNode[]): number {
+  let sum = 0;
+  for (const node of nodes) sum += node.generation;
+  return sum;
+}
+
+/**
  * A granted lock: a lease on `key` that this process believes until `validUntil`.
  * Release it (or let `await using` do so); a lock that is not released expires by its TTL.
  *
@@ -28,7 +38,8 @@ export class Lock implements AsyncDisposable {
   readonly fence: bigint;
   readonly #engine: LockEngine;
   #nodes: readonly RedisNode[];
-  #generations: number[];
+  /** {@link generationOf} the nodes when the lease was last granted or extended. */
+  #generation: number;
   #deadline: number;
   #wallDeadline: number;
   #ttl: number;
@@ -38,7 +49,7 @@ export class Lock implements AsyncDisposable {
   constructor(
     engine: LockEngine,
     nodes: readonly RedisNode[],
-    generations: number[],
+    generation: number,
     key: string,
     token: string,
     fence: number,
@@ -47,7 +58,7 @@ export class Lock implements AsyncDisposable {
   ) {
     this.#engine = engine;
     this.#nodes = nodes;
-    this.#generations = generations;
+    this.#generation = generation;
     this.key = key;
     this.token = token;
     this.fence = BigInt(fence);
@@ -86,11 +97,11 @@ export class Lock implements AsyncDisposable {
    * lost, none of its nodes marked down since the grant, and its validity not run out.
    */
   isValid(): boolean {
-    if (this.#state !== 'held' || performance.now() >= this.#deadline) return false;
-    for (let i = 0; i < this.#nodes.length; i++) {
-      if (this.#nodes[i]!.generation !== this.#generations[i]) return false;
-    }
-    return true;
+    return (
+      this.#state === 'held' &&
+      performance.now() < this.#deadline &&
+      generationOf(this.#nodes) === this.#generation
+    );
   }
 
   /**
@@ -113,7 +124,7 @@ export class Lock implements AsyncDisposable {
     const sentAt = performance.now();
     const { held, added } = this.#targets();
     const nodes = [...held, ...added];
-    const generations = nodes.map((node) => node.generation);
+    const generation = generationOf(nodes);
     const replies = await Promise.all([
       ...held.map((node) => this.#engine.send(node, this.key, OP_EXTEND, this.token, checked)),
       ...added.map((node) =>
@@ -130,7 +141,7 @@ export class Lock implements AsyncDisposable {
     // A loss found while the replies travelled wins over the extension.
     if (this.#lost()) return;
     this.#nodes = nodes;
-    this.#generations = generations;
+    this.#generation = generation;
     this.#ttl = checked;
     this.#deadline = sentAt + this.#engine.validity(checked);
     this.#wallDeadline = Date.now() + (this.#deadline - performance.now());

@@ -240,7 +240,8 @@ export function resolveClientOptions(options: LockClientOptions): ResolvedClient
     1_000,
   );
   const minWindow = Math.ceil(
-    maxTtl + maxTtl * driftFactor + 2 + healthCheckInterval * failureThreshold + commandTimeout,
+    quarantineOf({ maxTtl, driftFactor }) +
+      detectionLagOf({ healthCheckInterval, failureThreshold, commandTimeout }),
   );
   return Object.freeze({
     nodes: parseNodeSpecs(options.nodes),
@@ -273,6 +274,26 @@ export function resolveClientOptions(options: LockClientOptions): ResolvedClient
     ),
     redis,
   });
+}
+
+/**
+ * How long a lease granted on a node may still be believed: `maxTtl + drift`. A node seen down
+ * (or restarted) keeps its keys quarantined this long.
+ */
+export function quarantineOf(
+  options: Pick<ResolvedClientOptions, 'maxTtl' | 'driftFactor'>,
+): number {
+  return options.maxTtl + options.maxTtl * options.driftFactor + 2;
+}
+
+/** How much later one client may see a node fail or return than another. */
+export function detectionLagOf(
+  options: Pick<
+    ResolvedClientOptions,
+    'healthCheckInterval' | 'failureThreshold' | 'commandTimeout'
+  >,
+): number {
+  return options.healthCheckInterval * options.failureThreshold + options.commandTimeout;
 }
 
 function checkBoolean(value: unknown, name: string): boolean {
