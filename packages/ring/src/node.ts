@@ -51,6 +51,14 @@ export function parseNode(input: RingNodeInput): RingNode {
       `a node id must be a string of 1 to ${MAX_NODE_ID_LENGTH} characters, received ${describe(id)}`,
     );
   }
+  // A lone surrogate encodes to U+FFFD: 'n\uD800' and 'n\uDC00' would be one node to the hash
+  // and two to the duplicate check, so owners would depend on list order.
+  if (!id.isWellFormed()) {
+    throw new RingError(
+      'ERR_RING_INVALID_NODE',
+      `a node id must be well-formed UTF-16 (no lone surrogate), received ${describe(id)}`,
+    );
+  }
   if (
     typeof weight !== 'number' ||
     !Number.isFinite(weight) ||

@@ -199,8 +199,17 @@ export class HashRing {
 
   #hash(key: string | Uint8Array): number {
     let bytes: Uint8Array;
-    if (typeof key === 'string') bytes = utf8(key);
-    else if (key instanceof Uint8Array) bytes = key;
+    if (typeof key === 'string') {
+      // Lone surrogates encode to U+FFFD, so two different strings would share an owner
+      // while a store keyed by the string sees two keys.
+      if (!key.isWellFormed()) {
+        throw new RingError(
+          'ERR_RING_INVALID_KEY',
+          `a key must be well-formed UTF-16 (no lone surrogate), received ${describe(key)}`,
+        );
+      }
+      bytes = utf8(key);
+    } else if (key instanceof Uint8Array) bytes = key;
     else
       throw new RingError(
         'ERR_RING_INVALID_KEY',

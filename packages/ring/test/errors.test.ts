@@ -31,6 +31,15 @@ describe('bad nodes', () => {
     expectRingError(() => new HashRing(loose(null)), 'ERR_RING_INVALID_NODE'));
   it('rejects an over-long id', () =>
     expectRingError(() => new HashRing(['x'.repeat(1025)]), 'ERR_RING_INVALID_NODE'));
+  // Both encode to the UTF-8 bytes of 'n\uFFFD': one node to the hash, two to the id check,
+  // so the owner of a key would depend on the order of the list.
+  it.each(['n\uD800', 'n\uDC00', '\uDBFFx'])('rejects the id %j with a lone surrogate', (id) =>
+    expectRingError(() => new HashRing(['a', id]), 'ERR_RING_INVALID_NODE'),
+  );
+  it('rejects a lone surrogate in add()', () =>
+    expectRingError(() => new HashRing(['a']).add('n\uD800'), 'ERR_RING_INVALID_NODE'));
+  it('accepts ids with well-formed surrogate pairs', () =>
+    expect(new HashRing(['n\uD83D\uDE00', 'm']).size).toBe(2));
   it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1001, '2'])('rejects weight %j', (weight) =>
     expectRingError(
       () => new HashRing([{ id: 'a', weight: loose(weight) }]),
@@ -66,6 +75,10 @@ describe('bad calls', () => {
   it.each([null, undefined, 42, {}, ['k']])('rejects key %j', (key) =>
     expectRingError(() => ring.owner(loose(key)), 'ERR_RING_INVALID_KEY'),
   );
+  it.each(['q\uD800', 'q\uDC00'])('rejects the key %j with a lone surrogate', (key) => {
+    expectRingError(() => ring.owner(key), 'ERR_RING_INVALID_KEY');
+    expectRingError(() => ring.owners(key, 2), 'ERR_RING_INVALID_KEY');
+  });
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('rejects count %j', (count) =>
     expectRingError(() => ring.owners('k', count), 'ERR_RING_INVALID_COUNT'),
   );
