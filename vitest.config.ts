@@ -7,6 +7,9 @@ const src = (pkg: string): string =>
 // Tests run against the TypeScript sources, so `pnpm test` needs no build step.
 const alias = {
   '@shardlock/ring': src('ring'),
+  '@shardlock/core/internal': fileURLToPath(
+    new URL('./packages/core/src/internal.ts', import.meta.url),
+  ),
   '@shardlock/core': src('core'),
 };
 

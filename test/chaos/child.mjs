@@ -23,7 +23,7 @@ process.on('message', async (message) => {
     } else if (message.type === 'addNode') {
       await run.addNode(message.spec);
     } else if (message.type === 'removeNode') {
-      run.removeNode(message.id);
+      await run.removeNode(message.id);
     } else if (message.type === 'stop') {
       await run.stop();
       clearInterval(timer);

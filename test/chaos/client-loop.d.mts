@@ -38,7 +38,7 @@ export interface ClientsConfig {
 export interface RunningClients {
   readonly clients: LockClient[];
   addNode(spec: NodeSpec): Promise<void>;
-  removeNode(id: string): void;
+  removeNode(id: string): Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -81,8 +81,8 @@ export function startClients(config, report) {
     async addNode(spec) {
       await Promise.all(clients.map((client) => client.addNode(spec)));
     },
-    removeNode(id) {
-      for (const client of clients) client.removeNode(id);
+    async removeNode(id) {
+      await Promise.all(clients.map((client) => client.removeNode(id)));
     },
     async stop() {
       running = false;

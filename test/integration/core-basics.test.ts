@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HashRing } from '@shardlock/ring';
+import { BATCH_SCRIPT } from '@shardlock/core/internal';
 import {
-  BATCH_SCRIPT,
   LockClient,
   LockLostError,
   LockTimeoutError,
@@ -208,7 +208,7 @@ describe('fences', () => {
     await nodes[index]!.restartEmpty();
     raw[index]!.disconnect();
     raw[index] = inspect(nodes[index]!.port);
-    client = new LockClient({ restartQuarantine: false, nodes: nodeSpecs(nodes) });
+    client = new LockClient({ restartQuarantine: false, nodes: nodeSpecs(nodes), maxTtl: 10_000 });
     expect(await raw[index].get('shardlock:fence')).toBeNull();
     const second = await client.acquire('restart-fence', { ttl: 1_000 });
     expect(second.nodeId).toBe(first.nodeId);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LockClient, NodeUnavailableError, type NodeErrorEvent } from '@shardlock/core';
+import { LockClient, NodePermissionError, type NodeErrorEvent } from '@shardlock/core';
 import { makeSelfSignedCert, RedisNode, stopAllNodes } from '../harness/index.js';
 
 // The harness starts these nodes empty for this file, so no lock was granted on an earlier run
@@ -39,18 +39,18 @@ describe('authentication and TLS pass through to ioredis', () => {
     await client.close();
   });
 
-  it('a wrong password fails the node’s keys with NodeUnavailableError and reports the cause', async () => {
+  it('a wrong password fails the node’s keys with NodePermissionError and reports the cause', async () => {
     const node = await RedisNode.start({ password: 'right' });
     const errors: NodeErrorEvent[] = [];
     const client = new LockClient({
       restartQuarantine: false,
-      nodes: [
-        { id: 'p', port: node.port, redis: { password: 'wrong', retryStrategy: () => null } },
-      ],
+      nodes: [{ id: 'p', port: node.port, redis: { password: 'wrong' } }],
     });
     client.on('nodeError', (event) => errors.push(event));
     const error = await client.acquire('k').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NodeUnavailableError);
+    expect(error).toBeInstanceOf(NodePermissionError);
+    expect((error as NodePermissionError).command).toBe('auth');
+    await expect(client.ready()).rejects.toBe(error);
     expect(errors.some((e) => /WRONGPASS|invalid username-password/i.test(e.error.message))).toBe(
       true,
     );

@@ -1,9 +1,9 @@
-import { InvalidArgumentError, LockTimeoutError, type ShardlockError } from './errors.js';
+import { InvalidArgumentError, NodeQuarantinedError, type ShardlockError } from './errors.js';
 import type { LockEngine } from './engine.js';
 import { Lock } from './lock.js';
 import { LockGroup } from './lock-group.js';
-import { backoff, type ResolvedAcquireOptions } from './acquire-options.js';
-import { abortError, isAborted, sleep } from './sleep.js';
+import type { ResolvedAcquireOptions } from './acquire-options.js';
+import { retry } from './retry.js';
 import { received } from './validate.js';
 
 /** Most keys one `acquireMany()` takes. */
@@ -35,53 +35,55 @@ export function checkKeys(engine: LockEngine, keys: unknown): string[] {
  * Locks every key or none. Each attempt asks for all keys at once (one batched call per
  * node); if any is held, it releases what it took before it waits. Holding nothing while
  * waiting is what rules out deadlock between groups with overlapping keys; the jittered
- * backoff spreads competing groups apart.
- * @throws {@link LockTimeoutError}, {@link LockAbortedError} or {@link NodeUnavailableError};
+ * backoff spreads competing groups apart. Retries, quarantine waits, `waitTimeout` and
+ * `signal` behave as in `acquire` (one retry loop serves both).
+ * @throws {@link LockTimeoutError}, {@link LockAbortedError} or what a key's attempt throws;
  *   nothing stays locked after a throw
  */
-export async function acquireMany(
+export function acquireMany(
   engine: LockEngine,
   keys: readonly string[],
   options: ResolvedAcquireOptions,
 ): Promise<LockGroup> {
-  const { retry, signal, ttl, waitTimeout } = options;
-  const started = performance.now();
-  const token = engine.token();
-  for (let attempt = 0; ; attempt++) {
-    if (isAborted(signal)) throw abortError(signal, keys[0]);
-    engine.checkOpen();
-    const results = await Promise.allSettled(keys.map((key) => engine.tryOnce(key, token, ttl)));
-    const locks: Lock[] = [];
-    let heldFor = 0;
-    let failure: Error | undefined;
-    for (const result of results) {
-      if (result.status === 'rejected') failure ??= result.reason as Error;
-      else if (result.value instanceof Lock) locks.push(result.value);
-      else heldFor = Math.max(heldFor, result.value);
-    }
-    if (locks.length === keys.length && !isAborted(signal)) return new LockGroup(locks);
-    await releaseAll(engine, locks);
-    if (failure !== undefined) throw failure;
-    if (isAborted(signal)) throw abortError(signal, keys[0]);
-    const elapsed = performance.now() - started;
-    let delay = backoff(retry, attempt + 1, heldFor);
-    if (waitTimeout !== undefined) delay = Math.min(delay, waitTimeout - elapsed);
-    if (attempt >= retry.attempts || delay < 0) {
-      throw new LockTimeoutError(
-        `could not acquire all of ${keys.length} keys in ${attempt + 1} attempts over ${Math.round(elapsed)} ms`,
-        {
-          key: keys[0],
-          attempts: attempt + 1,
-        },
-      );
-    }
-    await sleep(delay, signal, keys[0]);
-  }
+  return retry(
+    engine,
+    { key: keys[0]!, what: `all of ${keys.length} keys` },
+    () => attemptAll(engine, keys, options.ttl),
+    (group) => group.release(),
+    options,
+  );
 }
 
-async function releaseAll(engine: LockEngine, locks: readonly Lock[]): Promise<void> {
-  const results = await Promise.allSettled(locks.map((lock) => lock.release()));
+async function attemptAll(
+  engine: LockEngine,
+  keys: readonly string[],
+  ttl: number,
+): Promise<LockGroup | number> {
+  const results = await Promise.allSettled(keys.map((key) => engine.tryOnce(key, ttl)));
+  const locks: Lock[] = [];
+  let heldFor = 0;
+  let failure: Error | undefined;
   for (const result of results) {
+    if (result.status === 'rejected') failure = worse(failure, result.reason as Error);
+    else if (result.value instanceof Lock) locks.push(result.value);
+    else heldFor = Math.max(heldFor, result.value);
+  }
+  if (locks.length === keys.length) return new LockGroup(locks);
+  const released = await Promise.allSettled(locks.map((lock) => lock.release()));
+  for (const result of released) {
     if (result.status === 'rejected') engine.reportBackground(result.reason as ShardlockError);
   }
+  if (failure !== undefined) throw failure;
+  return heldFor;
+}
+
+/**
+ * The failure that decides the attempt: any other error over a quarantine (it cannot be
+ * waited out), else the quarantine that lasts longest.
+ */
+function worse(current: Error | undefined, next: Error): Error {
+  if (current === undefined) return next;
+  if (!(current instanceof NodeQuarantinedError)) return current;
+  if (!(next instanceof NodeQuarantinedError)) return next;
+  return next.retryAfter > current.retryAfter ? next : current;
 }

@@ -87,9 +87,14 @@ export function resolveAcquireOptions(
 }
 
 /** The delay before retry number `attempt` (1-based): exponential, capped, with jitter. */
-export function backoff(retry: ResolvedRetryOptions, attempt: number, heldFor: number): number {
+export function backoff(
+  retry: ResolvedRetryOptions,
+  attempt: number,
+  heldFor: number,
+  random: () => number = Math.random,
+): number {
   const exponential = Math.min(retry.maxDelay, retry.delay * 2 ** Math.min(attempt - 1, 30));
   // Waiting past the holder's lease is pointless: its key is free by then.
   const base = Math.min(exponential, Math.max(heldFor, 1));
-  return base + Math.random() * retry.jitter;
+  return base + random() * retry.jitter;
 }

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { Member } from './membership.js';
 import { parseNodeSpec, type NodeSpec } from './node-spec.js';
 import { acquireLock } from './acquire.js';
 import { acquireMany, checkKeys } from './acquire-many.js';
@@ -8,16 +7,22 @@ import {
   type AcquireOptions,
   type WithLockOptions,
 } from './acquire-options.js';
-import { LockEngine, type Emit } from './engine.js';
-import { InvalidArgumentError } from './errors.js';
+import { LockEngine } from './engine.js';
+import { InvalidArgumentError, NodeUnavailableError } from './errors.js';
 import type { LockClientEvents } from './events.js';
+import { RUNTIME } from './internal-symbols.js';
 import type { Lock } from './lock.js';
 import type { LockGroup } from './lock-group.js';
+import type { NodeState } from './membership/types.js';
 import {
   resolveClientOptions,
   type LockClientOptions,
   type ResolvedClientOptions,
 } from './options.js';
+import type { Emit } from './pool.js';
+import { bounded } from './retry.js';
+import { defaultRuntime, type Runtime } from './runtime.js';
+import { abortError } from './sleep.js';
 import { received } from './validate.js';
 import { withLock, type LockedWork } from './with-lock.js';
 
@@ -26,9 +31,12 @@ export interface NodeStats {
   readonly id: string;
   /** `host:port`. */
   readonly address: string;
-  /** `up`, `quarantined` (up, not yet trusted), `down`, `failed-over` (its keys moved on) or `leaving`. */
-  readonly state: 'up' | 'quarantined' | 'down' | 'failed-over' | 'leaving';
-  /** ioredis connection status: `ready`, `connecting`, `reconnecting`, `end`, … */
+  /**
+   * `connecting` (its server not met yet), `up`, `quarantined` (up, not yet trusted),
+   * `down`, `failed-over` (its keys moved on) or `leaving`.
+   */
+  readonly state: NodeState;
+  /** The connection's status: `ready`, `connecting`, `reconnecting`, `end`, … */
   readonly status: string;
   /** The node's exact share of the key space, from 0 to 1. */
   readonly share: number;
@@ -38,13 +46,6 @@ export interface NodeStats {
   readonly generation: number;
   /** ms until a quarantine ends; 0 when none. */
   readonly quarantinedFor: number;
-}
-
-function nodeState(member: Member, now: number): NodeStats['state'] {
-  if (member.leaving) return 'leaving';
-  if (member.failedOver) return 'failed-over';
-  if (member.downSince !== undefined) return 'down';
-  return member.quarantineUntil > now ? 'quarantined' : 'up';
 }
 
 /**
@@ -66,14 +67,15 @@ export class LockClient extends EventEmitter<LockClientEvents> {
 
   /**
    * Validates the options and connects to every node (in the background: the first
-   * command to a node waits for its first connection attempt).
+   * command to a node waits until its server is met; {@link LockClient.ready} waits for all).
    * @throws {@link InvalidArgumentError} for bad options or node specs; nothing connects then
    */
   constructor(options: LockClientOptions) {
     super();
     const resolved = resolveClientOptions(options);
+    const runtime = (options as { [RUNTIME]?: Runtime })[RUNTIME] ?? defaultRuntime();
     // The engine emits through the client; the cast only bridges EventEmitter's generic types.
-    this.#engine = new LockEngine(resolved, this.emit.bind(this) as unknown as Emit);
+    this.#engine = new LockEngine(resolved, runtime, this.emit.bind(this) as unknown as Emit);
   }
 
   /** The resolved options, defaults applied. */
@@ -82,10 +84,24 @@ export class LockClient extends EventEmitter<LockClientEvents> {
   }
 
   /**
+   * Resolves once every node has been reached (or found down) and the cluster's record
+   * read. Calls need not wait for it; it is how a service checks its configuration at start.
+   * @throws {@link SettingsMismatchError} when this client's shared settings differ from the
+   *   cluster's record
+   * @throws {@link NodePermissionError} when the Redis user may not run a command the client needs
+   * @throws {@link EvictionPolicyError} when a node may evict lock keys
+   */
+  async ready(): Promise<void> {
+    await this.#engine.pool.ready();
+  }
+
+  /**
    * Acquires `key`, waiting with backoff while another owner holds it.
    * @throws {@link LockTimeoutError} when retries or `waitTimeout` run out
    * @throws {@link LockAbortedError} when `options.signal` aborts
    * @throws {@link NodeUnavailableError} when the key's node cannot be reached
+   * @throws {@link NodeQuarantinedError} when the key's node may have lost its leases and
+   *   `waitTimeout` does not reach past the quarantine
    * @throws {@link InvalidArgumentError} for a bad key or option, before anything is sent
    */
   async acquire(key: string, options?: AcquireOptions): Promise<Lock> {
@@ -96,28 +112,35 @@ export class LockClient extends EventEmitter<LockClientEvents> {
 
   /**
    * One attempt: the lock, or `null` when another owner holds the key.
+   * @throws {@link LockAbortedError} when `options.signal` has aborted or aborts meanwhile
+   *   (a grant that arrives afterwards is released)
    * @throws as {@link LockClient.acquire}, except `LockTimeoutError`
    */
   async tryAcquire(
     key: string,
     options?: Omit<AcquireOptions, 'retry' | 'waitTimeout'>,
   ): Promise<Lock | null> {
-    this.#engine.checkOpen();
-    const checked = this.#engine.checkKey(key);
-    const resolved = resolveAcquireOptions(this.#engine, options);
-    const result = await this.#engine.tryOnce(checked, this.#engine.token(), resolved.ttl);
-    if (typeof result === 'number') return null;
-    if (resolved.signal?.aborted === true) {
-      await result.release();
-      return null;
-    }
-    return result;
+    const engine = this.#engine;
+    engine.checkOpen();
+    const checked = engine.checkKey(key);
+    const { ttl, signal } = resolveAcquireOptions(engine, options);
+    if (signal?.aborted === true) throw abortError(signal, checked);
+    const result = await bounded(
+      engine,
+      engine.tryOnce(checked, ttl),
+      Number.POSITIVE_INFINITY,
+      signal,
+      checked,
+      (lock) => lock.release(),
+    );
+    return typeof result === 'object' ? result : null;
   }
 
   /**
    * Runs `work` while holding `key`, then releases it. With `autoExtend` (the default) the
    * lease is renewed in the background; `work`'s signal aborts with a `LockLostError` reason
-   * when the lock is lost or its validity is about to end.
+   * when the lock is lost or its validity is about to end, and with a `LockAbortedError`
+   * when `options.signal` aborts.
    * @returns what `work` returns
    * @throws what `acquire` throws, or what `work` throws
    */
@@ -149,74 +172,81 @@ export class LockClient extends EventEmitter<LockClientEvents> {
     return acquireMany(this.#engine, checked, resolveAcquireOptions(this.#engine, options));
   }
 
-  /** The node that owns `key` in the serving ring now. */
+  /**
+   * The node that owns `key` in this client's ring now.
+   * @throws {@link NodeUnavailableError} when no node serves
+   */
   nodeFor(key: string): string {
-    return this.#engine.ownerOf(this.#engine.checkKey(key));
+    const checked = this.#engine.checkKey(key);
+    const ring = this.#engine.membership.ring;
+    if (ring.size === 0) {
+      throw new NodeUnavailableError('no node is serving: every node is removed or failed over', {
+        key: checked,
+      });
+    }
+    return ring.owner(checked);
   }
 
-  /** The serving ring's epoch: it rises with every membership change. */
+  /** The ring's epoch: it rises with every membership change. */
   get epoch(): number {
     return this.#engine.membership.epoch;
   }
 
   /**
    * Adds a node while traffic flows. Resolves once the node is up, trusted (a server that
-   * started less than `maxTtl` ago may have restarted empty, so it waits that out) and on the
-   * ring. Keys that move to it keep winning on their old owners for `handoffWindow`, so
-   * clients that apply the same change up to `handoffWindow − maxTtl − drift` later stay safe (drift: `maxTtl × driftFactor + 2` ms).
-   * @throws {@link InvalidArgumentError} for a bad spec or an id or address already used
-   * @throws {@link NodeUnavailableError} when the node does not come up within `connectTimeout` ms
+   * may have served before and started less than `maxTtl` + drift ago may have restarted
+   * empty, so that is waited out) and on the ring. Keys that move to it keep winning on
+   * their old owners for `handoffWindow`, so clients that apply the same change up to
+   * `handoffWindow − maxTtl − drift` later stay safe. The change is recorded on the nodes,
+   * for clients that start later.
+   * @throws {@link InvalidArgumentError} for a bad spec or an id or address already used (also
+   *   by an `addNode` still in progress)
+   * @throws {@link NodeUnavailableError} when the node does not come up within
+   *   `connectTimeout` ms, or goes down before it is trusted
+   * @throws {@link SettingsMismatchError}, {@link NodePermissionError} or
+   *   {@link EvictionPolicyError} when the node cannot serve this client
    */
   async addNode(spec: NodeSpec, connectTimeout = 10_000): Promise<void> {
     this.#engine.checkOpen();
-    const parsed = parseNodeSpec(spec);
-    for (const member of this.#engine.membership.members.values()) {
-      if (member.node.id === parsed.id || member.node.spec.address === parsed.address) {
-        throw new InvalidArgumentError(
-          `node ${JSON.stringify(parsed.id)} (${parsed.address}) is already a member`,
-          { nodeId: parsed.id },
-        );
-      }
-    }
-    await this.#engine.addNode(parsed, connectTimeout);
+    await this.#engine.pool.addNode(parseNodeSpec(spec), connectTimeout);
   }
 
   /**
-   * Removes a node while traffic flows. Its keys move at once to their next nodes on the
-   * ring, and keep winning on it too until `handoffWindow` has passed; then its connection
-   * closes.
+   * Removes a node while traffic flows. The removal is recorded on the nodes (for clients
+   * that start later); then its keys move at once to their next nodes on the ring, and
+   * keep winning on it too until `handoffWindow` has passed; then its connection closes.
    * @throws {@link InvalidArgumentError} for an unknown id, or the last serving node
    */
-  removeNode(id: string): void {
+  async removeNode(id: string): Promise<void> {
     this.#engine.checkOpen();
-    const member = this.#engine.membership.members.get(id);
-    if (member === undefined || member.leaving) {
+    const membership = this.#engine.membership;
+    if (typeof id !== 'string' || !membership.has(id)) {
       throw new InvalidArgumentError(`node ${received(id)} is not a member`, {
         nodeId: typeof id === 'string' ? id : undefined,
       });
     }
-    if (this.#engine.membership.ring.size === 1 && this.#engine.membership.ring.has(id)) {
+    if (membership.ring.size === 1 && membership.ring.has(id)) {
       throw new InvalidArgumentError(`node ${JSON.stringify(id)} is the last serving node`, {
         nodeId: id,
       });
     }
-    this.#engine.membership.leave(id);
+    await this.#engine.pool.removeNode(id);
   }
 
   /** Each node's state, share of the ring and in-flight commands. */
   stats(): NodeStats[] {
-    const membership = this.#engine.membership;
+    const { membership, pool } = this.#engine;
     const shares = membership.ring.shares();
-    const now = performance.now();
-    return [...membership.members.values()].map((member) => ({
-      id: member.node.id,
-      address: member.node.spec.address,
-      state: nodeState(member, now),
-      status: member.node.status,
-      share: shares.get(member.node.id) ?? 0,
-      inFlight: member.node.inFlight,
-      generation: member.node.generation,
-      quarantinedFor: Math.max(0, Math.round(member.quarantineUntil - now)),
+    const now = this.#engine.now();
+    return [...pool.nodes.values()].map((node) => ({
+      id: node.id,
+      address: node.spec.address,
+      state: membership.stateOf(node.id, now) ?? 'leaving',
+      status: node.status,
+      share: shares.get(node.id) ?? 0,
+      inFlight: node.inFlight,
+      generation: node.generation,
+      quarantinedFor: membership.quarantinedFor(node.id, now),
     }));
   }
 

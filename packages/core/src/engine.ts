@@ -1,187 +1,119 @@
-import type { RedisOptions } from 'ioredis';
-import {
-  ClientClosedError,
-  InvalidArgumentError,
-  NodeUnavailableError,
-  type ShardlockError,
-} from './errors.js';
-import type { LockClientEvents, LockLostReason } from './events.js';
+import { CommandError, InvalidArgumentError, type ShardlockError } from './errors.js';
+import type { LockLostReason } from './events.js';
 import { generationOf, Lock } from './lock.js';
-import { Membership, type Member } from './membership.js';
-import { RedisNode, type NodeListener, type ServerInfo } from './node.js';
-import type { ResolvedNodeSpec } from './node-spec.js';
-import { detectionLagOf, quarantineOf, type ResolvedClientOptions } from './options.js';
-import { OP_ACQUIRE } from './scripts/batch.js';
-import { TokenSource } from './token.js';
+import { ContactPending, type Membership } from './membership/membership.js';
+import type { RedisNode } from './node.js';
+import { minTtlOf, type ResolvedClientOptions } from './options.js';
+import { NodePool, type Emit } from './pool.js';
+import type { Runtime } from './runtime.js';
+import { OP_ACQUIRE, OP_RELEASE, opArg, type BatchReply } from './scripts/batch.js';
 import { received } from './validate.js';
 
-/** How the engine tells its client about events. */
-export type Emit = <E extends keyof LockClientEvents>(
-  event: E,
-  ...args: LockClientEvents[E]
-) => void;
+// Past this many locks tracked on one node, expired ones are dropped (a lock the caller
+// never released stays tracked until then); the bound doubles with the live count.
+const PRUNE_FROM = 1_024;
 
 /**
- * The state behind a client: nodes, membership, tokens, and the one-attempt lock primitives
- * that `acquire`, `withLock` and `acquireMany` are built from.
+ * The state behind a client: its nodes, the locks it holds on each, and the one-attempt
+ * primitives that `acquire`, `withLock` and `acquireMany` are built from.
  */
 export class LockEngine {
   readonly options: ResolvedClientOptions;
-  readonly #membership: Membership;
-  readonly #tokens = new TokenSource();
+  readonly runtime: Runtime;
+  readonly #pool: NodePool;
   readonly #emit: Emit;
   readonly #lockPrefix: string;
-  readonly #nodeLostWatchers = new Map<RedisNode, Set<() => void>>();
-  readonly #joining = new Map<RedisNode, (info: ServerInfo) => void>();
-  readonly #listener: NodeListener;
-  #closed = false;
+  readonly #minTtl: number;
+  /** Locks held on each node: told at once when the node is marked down. */
+  readonly #held = new Map<RedisNode, { locks: Set<Lock>; pruneAt: number }>();
 
-  /** @param options - validated client options; @param emit - forwards events to the client */
-  constructor(options: ResolvedClientOptions, emit: Emit) {
+  /**
+   * @param options - validated client options
+   * @param runtime - clocks, timers, tokens, connections
+   * @param emit - forwards events to the client
+   */
+  constructor(options: ResolvedClientOptions, runtime: Runtime, emit: Emit) {
     this.options = options;
+    this.runtime = runtime;
     this.#emit = emit;
     this.#lockPrefix = `${options.keyPrefix}lock:`;
-    this.#membership = new Membership(
-      {
-        quarantine: quarantineOf(options),
-        handoffWindow: options.handoffWindow,
-        restartQuarantine: options.restartQuarantine,
-        detectionLag: detectionLagOf(options),
-      },
-      options.vnodes,
-      {
-        rebalance: (epoch, reason, nodeId, movedShare) =>
-          emit('rebalance', { epoch, reason, nodeId, movedShare }),
-        handoffEnd: (epoch) => emit('handoffEnd', { epoch }),
-        restarted: (nodeId) => emit('nodeRestarted', { nodeId }),
-        quarantined: (nodeId, until) =>
-          emit('nodeQuarantined', {
-            nodeId,
-            until: Math.max(0, Math.round(until - performance.now())),
-          }),
-        retire: (member: Member) => {
-          this.#nodeLostWatchers.delete(member.node);
-          void member.node.close(options.commandTimeout);
-        },
-      },
-    );
-    this.#listener = {
-      up: (node, info) => {
-        if (this.#closed) return;
-        const join = this.#joining.get(node);
-        if (join !== undefined) join(info);
-        this.#membership.up(node, info, performance.now());
-        emit('nodeUp', { nodeId: node.id, generation: node.generation });
-      },
-      down: (node, reason) => {
-        // Closing the client closes every connection: that is no node failure.
-        if (this.#closed) return;
-        this.#membership.down(node, performance.now());
-        emit('nodeDown', { nodeId: node.id, generation: node.generation, reason });
-        for (const watcher of this.#nodeLostWatchers.get(node) ?? []) watcher();
-      },
-      error: (node, error) => {
-        if (!this.#closed) emit('nodeError', { nodeId: node.id, error });
-      },
-    };
-    this.#membership.init(
-      options.nodes.map((spec) => ({ node: this.#connect(spec), weight: spec.weight })),
-    );
+    this.#minTtl = minTtlOf(options.driftFactor);
+    this.#pool = new NodePool(options, runtime, emit, (node) => this.#nodeLost(node));
   }
 
-  #connect(spec: ResolvedNodeSpec): RedisNode {
-    const options = this.options;
-    const redisOptions: RedisOptions = {
-      commandTimeout: options.commandTimeout,
-      connectionName: 'shardlock',
-      ...options.redis,
-      ...spec.redis,
-      ...(spec.url === undefined ? { host: spec.host, port: spec.port } : {}),
-      // A lock command must fail at once on a down node, never wait in a queue or be
-      // replayed after a reconnect, when its answer could no longer be trusted.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      lazyConnect: false,
-      // Every client must see a node return within the detection lag the handoff window
-      // allows for (ioredis' own backoff grows to 2 s): reconnect at least that often.
-      retryStrategy: (times: number) => Math.min(times * 50, options.healthCheckInterval),
-    };
-    const health = { interval: options.healthCheckInterval, threshold: options.failureThreshold };
-    return new RedisNode(spec, redisOptions, `${options.keyPrefix}fence`, this.#listener, health);
+  /** The node pool. */
+  get pool(): NodePool {
+    return this.#pool;
   }
 
   /** Membership: members, serving ring, epoch. */
-  get membership(): Membership {
-    return this.#membership;
+  get membership(): Membership<RedisNode> {
+    return this.#pool.membership;
   }
 
-  /** Whether `close()` was called. */
-  get closed(): boolean {
-    return this.#closed;
+  /** Throws when the client is closed or refused to start. */
+  checkOpen(): void {
+    this.#pool.check();
   }
 
   /**
-   * Validates a key.
+   * Validates a key: 1 to `maxKeyLength` UTF-16 code units, well-formed (a lone surrogate
+   * would make two keys one Redis key).
    * @throws {@link InvalidArgumentError}
    */
   checkKey(key: unknown): string {
-    if (typeof key !== 'string' || key.length === 0 || key.length > this.options.maxKeyLength) {
+    if (
+      typeof key !== 'string' ||
+      key.length === 0 ||
+      key.length > this.options.maxKeyLength ||
+      !key.isWellFormed()
+    ) {
       throw new InvalidArgumentError(
-        `a lock key must be a string of 1 to ${this.options.maxKeyLength} characters, received ${received(key)}`,
+        `a lock key must be a string of 1 to ${this.options.maxKeyLength} characters, well-formed UTF-16 (no lone surrogate), received ${received(key)}`,
       );
     }
     return key;
   }
 
   /**
-   * Validates a TTL (an integer from 1 to `maxTtl` ms).
+   * Validates a TTL: an integer from the shortest lease that leaves validity after drift to
+   * `maxTtl` ms.
    * @throws {@link InvalidArgumentError}
    */
   checkTtl(ttl: unknown): number {
-    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > this.options.maxTtl) {
+    if (
+      typeof ttl !== 'number' ||
+      !Number.isInteger(ttl) ||
+      ttl < this.#minTtl ||
+      ttl > this.options.maxTtl
+    ) {
       throw new InvalidArgumentError(
-        `ttl must be an integer from 1 to ${this.options.maxTtl} ms (maxTtl), received ${received(ttl)}`,
+        `ttl must be an integer from ${this.#minTtl} (the shortest lease that leaves validity after drift) to ${this.options.maxTtl} ms (maxTtl), received ${received(ttl)}`,
       );
     }
     return ttl;
   }
 
-  /** Throws when the client is closed. */
-  checkOpen(): void {
-    if (this.#closed) throw new ClientClosedError('the client is closed');
-  }
-
-  /** The drift allowance of a lease of `ttl` ms: `ttl × driftFactor + 2` ms. */
-  drift(ttl: number): number {
-    return ttl * this.options.driftFactor + 2;
-  }
-
   /** How long a lease of `ttl` ms is believed from the moment its request was sent. */
   validity(ttl: number): number {
-    return ttl - this.drift(ttl);
+    return ttl - (ttl * this.options.driftFactor + 2);
   }
 
-  /** A fresh random token. */
-  token(): string {
-    return this.#tokens.next();
+  /** Monotonic ms. */
+  now(): number {
+    return this.runtime.now();
   }
 
   /**
-   * The nodes that must all hold `key` now (one, or more during a handoff).
-   * @throws {@link NodeQuarantinedError} or {@link NodeUnavailableError}
+   * The nodes that must all hold `key` now, without waiting.
+   * @throws {@link NodeQuarantinedError}, {@link NodeUnavailableError}, or `ContactPending`
    */
   route(key: string): readonly RedisNode[] {
-    return this.#membership.route(key, performance.now());
+    return this.#pool.membership.route(key, this.runtime.now());
   }
 
-  /** The node that owns `key` in the serving ring. */
-  ownerOf(key: string): string {
-    return this.#membership.ring.owner(key);
-  }
-
-  /** Sends one op on `key` to `node` in this tick's batch; `floor` only for acquires. */
-  send(
+  /** Sends one op on `key` to `node` in this tick's batch. */
+  async send(
     node: RedisNode,
     key: string,
     op: string,
@@ -189,24 +121,38 @@ export class LockEngine {
     ttl: number,
     floor = 0,
   ): Promise<number> {
-    const arg =
-      ttl > 0
-        ? floor > 0
-          ? `${op}${token}${ttl}:${floor}`
-          : op + token + String(ttl)
-        : op + token;
-    return node.run(this.#lockPrefix + key, arg);
+    // Acquires and releases whose replies are lost are released when the node answers again;
+    // an extend's is not (the lock still holds there and decides for itself).
+    const cleanup = op === OP_ACQUIRE || op === OP_RELEASE;
+    const reply = await node.run(this.#lockPrefix + key, opArg(op, token, ttl, floor), cleanup);
+    return this.#number(reply, node, key);
+  }
+
+  #number(reply: BatchReply, node: RedisNode, key: string): number {
+    if (typeof reply === 'number') return reply;
+    throw new CommandError(
+      `node ${JSON.stringify(node.id)} refused the lock operation on ${JSON.stringify(key)}: ${reply.slice(1)}`,
+      { key, nodeId: node.id },
+    );
   }
 
   /**
-   * One acquire attempt.
+   * One acquire attempt, with a fresh token (a grant whose reply was lost is released later
+   * by token: it must be no other attempt's).
    * @returns the lock when granted with validity left; otherwise the holder's remaining
    *   lease in ms (0 when a grant came back too late to be believed and was released)
-   * @throws {@link NodeQuarantinedError} or {@link NodeUnavailableError}
+   * @throws {@link NodeQuarantinedError}, {@link NodeUnavailableError}, {@link CommandError}
    */
-  async tryOnce(key: string, token: string, ttl: number): Promise<Lock | number> {
-    const sentAt = performance.now();
-    const nodes = this.#membership.route(key, sentAt);
+  async tryOnce(key: string, ttl: number): Promise<Lock | number> {
+    let nodes: readonly RedisNode[];
+    try {
+      nodes = this.route(key);
+    } catch (error) {
+      if (!(error instanceof ContactPending)) throw error;
+      nodes = await this.#pool.routeAfterContact(key);
+    }
+    const token = this.runtime.token();
+    const sentAt = this.runtime.now();
     if (nodes.length > 1) return this.#tryOnAll(nodes, key, token, ttl, sentAt);
     const node = nodes[0]!;
     const generation = node.generation;
@@ -216,8 +162,10 @@ export class LockEngine {
   }
 
   /**
-   * During a handoff: win on the old owners, then on the new one with their fence as floor,
-   * so fences keep rising when the key settles on the new owner (SAFETY.md hazards 4 and 6).
+   * During a handoff: win on the old owners, then on the new one with their fence as floor;
+   * then raise the old owners' counters to the grant's fence before it counts, so a client
+   * that still routes the key to an old owner alone gets a higher fence next, whatever the
+   * servers' clocks say (docs/safety.md, fences).
    */
   async #tryOnAll(
     nodes: readonly RedisNode[],
@@ -233,33 +181,66 @@ export class LockEngine {
       for (const node of nodes) {
         const reply = await this.send(node, key, OP_ACQUIRE, token, ttl, fence);
         if (reply < 0) {
-          await this.#releaseOn(taken, key, token);
+          this.#releaseOn(taken, key, token);
           return -1 - reply;
         }
         taken.push(node);
         fence = Math.max(fence, reply);
       }
+      await Promise.all(taken.slice(0, -1).map((node) => node.raiseFence(fence)));
     } catch (error) {
-      await this.#releaseOn(taken, key, token);
+      this.#releaseOn(taken, key, token);
       throw error;
     }
     return this.#believable(new Lock(this, nodes, generation, key, token, fence, ttl, sentAt));
   }
 
   #believable(lock: Lock): Lock | number {
-    if (lock.isValid()) return lock;
+    if (lock.isValid()) {
+      this.hold(lock, lock.nodes);
+      return lock;
+    }
     // Granted, but too late to be believed (a slow reply or a lost connection): never
     // return it, and free the key for others now rather than at expiry.
     this.releaseInBackground(lock);
     return 0;
   }
 
-  async #releaseOn(nodes: readonly RedisNode[], key: string, token: string): Promise<void> {
-    const results = await Promise.allSettled(
-      nodes.map((node) => this.send(node, key, 'r', token, 0)),
-    );
-    for (const result of results)
-      if (result.status === 'rejected') this.reportBackground(result.reason as ShardlockError);
+  /** Releases `token` on `nodes` in the background; a failure is emitted. */
+  #releaseOn(nodes: readonly RedisNode[], key: string, token: string): void {
+    for (const node of nodes) {
+      this.send(node, key, OP_RELEASE, token, 0).catch((error: unknown) => {
+        this.reportBackground(error as ShardlockError);
+      });
+    }
+  }
+
+  /** Tracks `lock` as held on `nodes`, so that a node's loss is told to its holders. */
+  hold(lock: Lock, nodes: readonly RedisNode[]): void {
+    for (const node of nodes) {
+      let entry = this.#held.get(node);
+      if (entry === undefined) {
+        entry = { locks: new Set(), pruneAt: PRUNE_FROM };
+        this.#held.set(node, entry);
+      }
+      entry.locks.add(lock);
+      if (entry.locks.size >= entry.pruneAt) {
+        for (const held of entry.locks) if (!held.isValid()) entry.locks.delete(held);
+        entry.pruneAt = Math.max(PRUNE_FROM, 2 * entry.locks.size);
+      }
+    }
+  }
+
+  /** Stops tracking `lock` on `nodes`. */
+  unhold(lock: Lock, nodes: readonly RedisNode[]): void {
+    for (const node of nodes) this.#held.get(node)?.locks.delete(lock);
+  }
+
+  #nodeLost(node: RedisNode): void {
+    const entry = this.#held.get(node);
+    if (entry === undefined) return;
+    this.#held.delete(node);
+    for (const lock of entry.locks) lock.markLost('node-lost');
   }
 
   /** Releases `lock` without waiting; a failure is emitted, never thrown. */
@@ -279,64 +260,8 @@ export class LockEngine {
     this.#emit('backgroundError', error);
   }
 
-  /** Calls `watcher` when `node` is marked down; returns a function that stops it. */
-  onNodeLost(node: RedisNode, watcher: () => void): () => void {
-    let watchers = this.#nodeLostWatchers.get(node);
-    if (watchers === undefined) {
-      watchers = new Set();
-      this.#nodeLostWatchers.set(node, watchers);
-    }
-    watchers.add(watcher);
-    return () => watchers.delete(watcher);
-  }
-
-  /**
-   * Connects a new node and adds it to the ring once it is up and trusted; keys that move to
-   * it keep winning on their old owners for the handoff window.
-   * @throws {@link NodeUnavailableError} when it does not come up within `connectTimeout`
-   */
-  async addNode(spec: ResolvedNodeSpec, connectTimeout: number): Promise<void> {
-    const node = this.#connect(spec);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const info = await new Promise<ServerInfo>((resolve, reject) => {
-        this.#joining.set(node, resolve);
-        timer = setTimeout(
-          () =>
-            reject(
-              new NodeUnavailableError(
-                `node ${JSON.stringify(spec.id)} (${spec.address}) did not come up within ${connectTimeout} ms`,
-                { nodeId: spec.id },
-              ),
-            ),
-          connectTimeout,
-        );
-      });
-      // A server that may have restarted empty is trusted only after the quarantine; its keys
-      // stay with their current owners meanwhile.
-      const quarantine = quarantineOf(this.options);
-      if (this.options.restartQuarantine && info.uptimeMs < quarantine) {
-        await new Promise((resolve) => setTimeout(resolve, quarantine - info.uptimeMs).unref());
-      }
-      this.checkOpen();
-      this.#membership.join(node, spec.weight, true);
-      this.#membership.up(node, { ...info, uptimeMs: Number.MAX_SAFE_INTEGER }, performance.now());
-    } catch (error) {
-      await node.close(this.options.commandTimeout);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      this.#joining.delete(node);
-    }
-  }
-
   /** Closes every connection; nothing is sent afterwards. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#membership.close();
-    await Promise.all(
-      [...this.#membership.members.values()].map((m) => m.node.close(this.options.commandTimeout)),
-    );
+    await this.#pool.close();
   }
 }

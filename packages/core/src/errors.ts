@@ -9,6 +9,10 @@ export type ShardlockErrorCode =
   | 'ERR_LOCK_ABORTED'
   | 'ERR_NODE_UNAVAILABLE'
   | 'ERR_NODE_QUARANTINED'
+  | 'ERR_NODE_PERMISSION'
+  | 'ERR_EVICTION_POLICY'
+  | 'ERR_SETTINGS_MISMATCH'
+  | 'ERR_COMMAND_FAILED'
   | 'ERR_CLIENT_CLOSED';
 
 /** Context carried by a {@link ShardlockError}, where it applies. */
@@ -103,4 +107,76 @@ export class NodeQuarantinedError extends ShardlockError {
 /** The client was closed; it sends nothing more. */
 export class ClientClosedError extends ShardlockError {
   override readonly code = 'ERR_CLIENT_CLOSED';
+}
+
+/**
+ * The node's ACL user may not run a command the client needs (see the README for the rule a
+ * lock user needs). Found when the client first reaches the node; the client refuses to
+ * start (or `addNode` rejects) rather than hang or half-work.
+ */
+export class NodePermissionError extends ShardlockError {
+  override readonly code = 'ERR_NODE_PERMISSION';
+  /** The command the user may not run, lower case (`info`, `evalsha`, `pexpire`, …). */
+  readonly command: string;
+
+  /**
+   * @param message - which node and command
+   * @param command - the command refused
+   * @param context - node and cause
+   */
+  constructor(message: string, command: string, context: ErrorContext = {}) {
+    super(message, context);
+    this.command = command;
+  }
+}
+
+/**
+ * The node may evict keys that hold locks or fences (`maxmemory-policy allkeys-*`): a held
+ * lock could vanish and be granted again. The client refuses such a node.
+ */
+export class EvictionPolicyError extends ShardlockError {
+  override readonly code = 'ERR_EVICTION_POLICY';
+  /** The node's `maxmemory-policy`. */
+  readonly policy: string;
+
+  /**
+   * @param message - which node and policy
+   * @param policy - the policy found
+   * @param context - node and cause
+   */
+  constructor(message: string, policy: string, context: ErrorContext = {}) {
+    super(message, context);
+    this.policy = policy;
+  }
+}
+
+/**
+ * A setting every client of a cluster must share (`maxTtl`, `driftFactor`, `vnodes`, a node's
+ * weight, which id names which server) differs from the one recorded on the nodes. Two
+ * clients that disagree would quarantine for different lengths or place keys on different
+ * nodes, and grant a key twice: the client refuses to start.
+ */
+export class SettingsMismatchError extends ShardlockError {
+  override readonly code = 'ERR_SETTINGS_MISMATCH';
+  /** The setting that differs, as an option name (`maxTtl`, `nodes[2].weight`, …). */
+  readonly setting: string;
+
+  /**
+   * @param message - the setting, the recorded value and this client's
+   * @param setting - the option name
+   * @param context - node and cause
+   */
+  constructor(message: string, setting: string, context: ErrorContext = {}) {
+    super(message, context);
+    this.setting = setting;
+  }
+}
+
+/**
+ * The node refused one lock operation (for example, the lock's Redis key holds a value of
+ * another type, or the server is out of memory). Only that key fails; the other operations
+ * sent with it in the same batch are unaffected.
+ */
+export class CommandError extends ShardlockError {
+  override readonly code = 'ERR_COMMAND_FAILED';
 }

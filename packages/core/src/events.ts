@@ -36,8 +36,12 @@ export interface NodeStateEvent {
 export interface RebalanceEvent {
   /** The new serving ring's epoch. */
   readonly epoch: number;
-  /** `add` / `remove` (by the caller), `failover` (down past quarantine), `rejoin` (back). */
-  readonly reason: 'add' | 'remove' | 'failover' | 'rejoin';
+  /**
+   * `add` / `remove` (by the caller), `failover` (down past quarantine), `rejoin` (back, or
+   * met young: its keys also win on their successors for a window), `start` (the cluster's
+   * record shows a change other clients may still be applying).
+   */
+  readonly reason: 'add' | 'remove' | 'failover' | 'rejoin' | 'start';
   readonly nodeId: string;
   /** Share of keys whose owner changed, from 0 to 1 (sampled over 4,096 keys). */
   readonly movedShare: number;

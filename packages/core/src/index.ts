@@ -1,26 +1,33 @@
 export { LockClient } from './client.js';
-export { Lock } from './lock.js';
-export { LockGroup } from './lock-group.js';
 export {
   ClientClosedError,
+  CommandError,
+  EvictionPolicyError,
   InvalidArgumentError,
   LockAbortedError,
   LockLostError,
   LockTimeoutError,
+  NodePermissionError,
   NodeQuarantinedError,
   NodeUnavailableError,
+  SettingsMismatchError,
   ShardlockError,
 } from './errors.js';
 export {
   DEFAULT_CLIENT_OPTIONS,
   DEFAULT_RETRY,
   TTL_CEILING,
+  minTtlOf,
   resolveClientOptions,
 } from './options.js';
+export { OWNED_REDIS_OPTIONS } from './redis-options.js';
 export { MAX_KEYS_PER_GROUP } from './acquire-many.js';
-export { BATCH_SCRIPT, TOKEN_LENGTH } from './scripts/batch.js';
 
+// Locks are made by the client only: their classes are types here, not constructors.
+export type { Lock } from './lock.js';
+export type { LockGroup } from './lock-group.js';
 export type { NodeStats } from './client.js';
+export type { NodeState } from './membership/types.js';
 export type { AcquireOptions, WithLockOptions } from './acquire-options.js';
 export type { ErrorContext, ShardlockErrorCode } from './errors.js';
 export type {
@@ -38,5 +45,6 @@ export type {
   ResolvedRetryOptions,
   RetryOptions,
 } from './options.js';
+export type { UserRedisOptions } from './redis-options.js';
 export type { NodeSpec, ResolvedNodeSpec } from './node-spec.js';
 export type { LockedWork } from './with-lock.js';

@@ -1,4 +1,4 @@
-import { LockLostError, NodeQuarantinedError } from './errors.js';
+import { LockLostError } from './errors.js';
 import type { LockEngine } from './engine.js';
 import type { LockLostReason } from './events.js';
 import type { RedisNode } from './node.js';
@@ -9,6 +9,7 @@ type LockState = 'held' | 'released' | 'lost';
 /**
  * The sum of the nodes' generations. A node's generation only rises (each time it is marked
  * down), so the sum is unchanged exactly when none of them went down: one number, no array.
+ * @internal
  */
 export function generationOf(nodes: readonly RedisNode[]): number {
   let sum = 0;
@@ -38,12 +39,17 @@ export class Lock implements AsyncDisposable {
   readonly fence: bigint;
   readonly #engine: LockEngine;
   #nodes: readonly RedisNode[];
+  /**
+   * Nodes that may hold this token besides `#nodes`: an extend placed (or is placing) the
+   * lease there during a handoff. A release goes there too (docs/safety.md, races).
+   */
+  #maybe: RedisNode[] = [];
   /** {@link generationOf} the nodes when the lease was last granted or extended. */
   #generation: number;
   #deadline: number;
-  #wallDeadline: number;
   #ttl: number;
   #state: LockState = 'held';
+  #onLost: ((reason: LockLostReason) => void) | undefined;
 
   /** @internal Made by the client; not for direct use. */
   constructor(
@@ -64,7 +70,6 @@ export class Lock implements AsyncDisposable {
     this.fence = BigInt(fence);
     this.#ttl = ttl;
     this.#deadline = sentAt + engine.validity(ttl);
-    this.#wallDeadline = Date.now() + (this.#deadline - performance.now());
   }
 
   /** The node that owns the key (during a handoff the lease is on its old owner too). */
@@ -79,7 +84,8 @@ export class Lock implements AsyncDisposable {
 
   /** When this process stops believing it holds the lock: epoch ms (`Date.now()` clock). */
   get validUntil(): number {
-    return this.#wallDeadline;
+    const rt = this.#engine.runtime;
+    return rt.wallNow() + (this.#deadline - rt.now());
   }
 
   /** When this process stops believing it holds the lock, on the monotonic `performance.now()` clock. */
@@ -99,7 +105,7 @@ export class Lock implements AsyncDisposable {
   isValid(): boolean {
     return (
       this.#state === 'held' &&
-      performance.now() < this.#deadline &&
+      this.#engine.now() < this.#deadline &&
       generationOf(this.#nodes) === this.#generation
     );
   }
@@ -108,43 +114,54 @@ export class Lock implements AsyncDisposable {
    * Renews the lease to `ttl` ms from now (measured from before the request is sent). During
    * a handoff the lease is also placed on the key's new owner.
    * @param ttl - new lease in ms, at most `maxTtl`; defaults to the lock's current TTL
-   * @throws {@link LockLostError} when the key no longer holds this lock's token
+   * @throws {@link LockLostError} when the lock was released or lost (also while the extend
+   *   was on its way), or its key no longer holds this lock's token
    * @throws {@link NodeUnavailableError} when a node cannot be reached; the lease may still
    *   hold until `validUntil`
    * @throws {@link InvalidArgumentError} for a bad `ttl`
    */
   async extend(ttl: number = this.#ttl): Promise<void> {
     const checked = this.#engine.checkTtl(ttl);
-    if (this.#state !== 'held') {
-      throw new LockLostError(
-        `lock on ${JSON.stringify(this.key)} was ${this.#state}; it cannot be extended`,
-        { key: this.key, nodeId: this.nodeId },
-      );
+    if (this.#state === 'held' && generationOf(this.#nodes) !== this.#generation) {
+      this.markLost('node-lost');
     }
-    const sentAt = performance.now();
+    if (this.#state !== 'held') throw this.#gone('cannot be extended');
+    const sentAt = this.#engine.now();
     const { held, added } = this.#targets();
-    const nodes = [...held, ...added];
-    const generation = generationOf(nodes);
-    const replies = await Promise.all([
-      ...held.map((node) => this.#engine.send(node, this.key, OP_EXTEND, this.token, checked)),
+    for (const node of added) if (!this.#maybe.includes(node)) this.#maybe.push(node);
+    const generation = generationOf(held) + generationOf(added);
+    const engine = this.#engine;
+    const results = await Promise.allSettled([
+      ...held.map((node) => engine.send(node, this.key, OP_EXTEND, this.token, checked)),
       ...added.map((node) =>
-        this.#engine.send(node, this.key, OP_ACQUIRE, this.token, checked, Number(this.fence)),
+        engine.send(node, this.key, OP_ACQUIRE, this.token, checked, Number(this.fence)),
       ),
     ]);
-    if (replies.some((reply, i) => (i < held.length ? reply !== 1 : reply < 0))) {
+    // Released or lost while the replies travelled: the release also went to `added`.
+    if (!this.#isHeld()) throw this.#gone('was not extended');
+    const refused = results.some(
+      (result, i) =>
+        result.status === 'fulfilled' && (i < held.length ? result.value !== 1 : result.value < 0),
+    );
+    if (refused) {
       this.markLost('not-owner');
+      // Where the extend did place the lease, take it back: nobody believes it.
+      this.#engine.releaseInBackground(this);
       throw new LockLostError(
         `lock on ${JSON.stringify(this.key)} is no longer held by this token (expired or taken)`,
         { key: this.key, nodeId: this.nodeId },
       );
     }
-    // A loss found while the replies travelled wins over the extension.
-    if (this.#lost()) return;
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+    const nodes = [...held, ...added];
+    this.#maybe = this.#maybe.filter((node) => !nodes.includes(node));
+    engine.unhold(this, this.#nodes);
+    engine.hold(this, nodes);
     this.#nodes = nodes;
     this.#generation = generation;
     this.#ttl = checked;
-    this.#deadline = sentAt + this.#engine.validity(checked);
-    this.#wallDeadline = Date.now() + (this.#deadline - performance.now());
+    this.#deadline = sentAt + engine.validity(checked);
   }
 
   /**
@@ -156,10 +173,10 @@ export class Lock implements AsyncDisposable {
     let route: readonly RedisNode[];
     try {
       route = this.#engine.route(this.key);
-    } catch (error) {
-      // A quarantined owner cannot take the lease; extending where it is held still counts.
-      if (error instanceof NodeQuarantinedError) return { held: [...this.#nodes], added: [] };
-      throw error;
+    } catch {
+      // An owner that cannot take the lease now (quarantined, not met yet, no node serving):
+      // extending where it is held still counts.
+      return { held: [...this.#nodes], added: [] };
     }
     const held = this.#nodes.filter((node) => route.includes(node));
     const added = route.filter((node) => !this.#nodes.includes(node));
@@ -169,32 +186,48 @@ export class Lock implements AsyncDisposable {
   }
 
   /**
-   * Releases the lock if it is still ours.
+   * Releases the lock if it is still ours, on every node that may hold it.
    * @returns `true` when every node that held the lease had this lock's token and deleted it;
    *   `false` when it had expired, been lost, or was released already
    * @throws {@link NodeUnavailableError} when a node cannot be reached (the lease then
-   *   expires by its TTL; calling `release()` again retries)
+   *   expires by its TTL, and the client deletes it when the node answers again)
    */
   async release(): Promise<boolean> {
     if (this.#state === 'released') return false;
-    const only = this.#nodes.length === 1 ? this.#nodes[0]! : undefined;
-    if (only !== undefined && !only.closed) {
-      const reply = await this.#engine.send(only, this.key, OP_RELEASE, this.token, 0);
-      this.#state = 'released';
-      return reply === 1;
-    }
-    // A removed node's connection is closed and its lease moot: nothing routes the key there.
-    const nodes = this.#nodes.filter((node) => !node.closed);
-    if (nodes.length === 0) {
-      // Its only node was removed after the handoff window, longer than any lease lasts.
-      this.#state = 'released';
-      return false;
-    }
-    const replies = await Promise.all(
-      nodes.map((node) => this.#engine.send(node, this.key, OP_RELEASE, this.token, 0)),
-    );
+    const before = this.#state;
     this.#state = 'released';
-    return replies.every((reply) => reply === 1);
+    this.#onLost = undefined;
+    const engine = this.#engine;
+    engine.unhold(this, this.#nodes);
+    const only = this.#nodes.length === 1 && this.#maybe.length === 0 ? this.#nodes[0]! : undefined;
+    try {
+      if (only !== undefined && !only.closed) {
+        const reply = await engine.send(only, this.key, OP_RELEASE, this.token, 0);
+        return reply === 1 && before === 'held';
+      }
+      // A removed node's connection is closed and its lease moot: nothing routes the key there.
+      const nodes = this.#nodes.filter((node) => !node.closed);
+      const maybe = this.#maybe.filter((node) => !node.closed && !nodes.includes(node));
+      const replies = await Promise.all(
+        [...nodes, ...maybe].map((node) => engine.send(node, this.key, OP_RELEASE, this.token, 0)),
+      );
+      this.#maybe = [];
+      return (
+        nodes.length > 0 &&
+        before === 'held' &&
+        replies.every((r, i) => i >= nodes.length || r === 1)
+      );
+    } catch (error) {
+      // Not released: calling release() again retries (the lease also expires by its TTL).
+      this.#state = before;
+      throw error;
+    }
+  }
+
+  // A method, not a field read: TypeScript would take the state checked before an await as
+  // still true after it.
+  #isHeld(): boolean {
+    return this.#state === 'held';
   }
 
   /** Releases the lock; for `await using`. */
@@ -202,15 +235,27 @@ export class Lock implements AsyncDisposable {
     await this.release();
   }
 
-  #lost(): boolean {
-    return this.#state !== 'held';
+  #gone(what: string): LockLostError {
+    return new LockLostError(`lock on ${JSON.stringify(this.key)} was ${this.#state}; it ${what}`, {
+      key: this.key,
+      nodeId: this.nodeId,
+    });
   }
 
   /** Stops believing: the lock was found lost. @internal */
   markLost(reason: LockLostReason): void {
     if (this.#state !== 'held') return;
     this.#state = 'lost';
+    this.#engine.unhold(this, this.#nodes);
     this.#engine.reportLost(this, reason);
+    const onLost = this.#onLost;
+    this.#onLost = undefined;
+    onLost?.(reason);
+  }
+
+  /** Calls `listener` once, when the lock is found lost. @internal */
+  onLost(listener: ((reason: LockLostReason) => void) | undefined): void {
+    this.#onLost = listener;
   }
 
   /** The nodes that hold the lease. @internal */

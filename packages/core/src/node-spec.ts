@@ -1,5 +1,5 @@
-import type { RedisOptions } from 'ioredis';
 import { InvalidArgumentError } from './errors.js';
+import { checkRedisOptions, type UserRedisOptions } from './redis-options.js';
 import { checkInteger, checkKnownKeys, checkNumber, received } from './validate.js';
 
 /**
@@ -18,7 +18,7 @@ export interface NodeSpec {
   /** Share of keys relative to other nodes. @default 1 */
   readonly weight?: number;
   /** ioredis options for this node only, over the client's `redis` options. */
-  readonly redis?: RedisOptions;
+  readonly redis?: UserRedisOptions;
 }
 
 /** A validated {@link NodeSpec}. */
@@ -30,7 +30,7 @@ export interface ResolvedNodeSpec {
   readonly url: string | undefined;
   readonly host: string;
   readonly port: number;
-  readonly redis: RedisOptions;
+  readonly redis: UserRedisOptions;
 }
 
 const NODE_KEYS = new Set(['id', 'url', 'host', 'port', 'weight', 'redis']);
@@ -78,6 +78,13 @@ export function parseNodeSpec(spec: unknown): ResolvedNodeSpec {
       `a node id must be a string of 1 to 1024 characters, received ${received(id)}`,
     );
   }
+  // A lone surrogate encodes to U+FFFD: two such ids would be one node to the ring.
+  if (!id.isWellFormed()) {
+    throw new InvalidArgumentError(
+      `a node id must be well-formed UTF-16 (no lone surrogate), received ${received(id)}`,
+      { nodeId: id },
+    );
+  }
   const context = { nodeId: id };
   const checkedWeight = checkNumber(
     weight ?? 1,
@@ -85,16 +92,9 @@ export function parseNodeSpec(spec: unknown): ResolvedNodeSpec {
     Number.MIN_VALUE,
     1000,
   );
-  if (
-    redis !== undefined &&
-    (typeof redis !== 'object' || redis === null || Array.isArray(redis))
-  ) {
-    throw new InvalidArgumentError(
-      `redis of node ${JSON.stringify(id)} must be an ioredis options object, received ${received(redis)}`,
-      context,
-    );
-  }
-  const common = { id, weight: checkedWeight, redis: (redis ?? {}) as RedisOptions };
+  const checkedRedis =
+    redis === undefined ? {} : checkRedisOptions(redis, `redis of node ${JSON.stringify(id)}`);
+  const common = { id, weight: checkedWeight, redis: checkedRedis };
   if (url !== undefined) {
     if (host !== undefined || port !== undefined) {
       throw new InvalidArgumentError(

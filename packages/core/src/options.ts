@@ -3,6 +3,7 @@ import { DEFAULT_RING_OPTIONS } from '@shardlock/ring';
 import { InvalidArgumentError } from './errors.js';
 import { checkInteger, checkKnownKeys, checkNumber, received } from './validate.js';
 import { parseNodeSpecs, type NodeSpec, type ResolvedNodeSpec } from './node-spec.js';
+import { checkRedisOptions, type UserRedisOptions } from './redis-options.js';
 
 /** How an acquire retries while the key is held by someone else. */
 export interface RetryOptions {
@@ -115,13 +116,14 @@ export interface LockClientOptions {
    */
   readonly maxKeyLength?: number;
   /**
-   * ioredis options for every node (TLS, username, password, db, timeouts, …); a node's own
-   * `redis` options override them. `enableOfflineQueue`, `maxRetriesPerRequest` and
-   * `autoResendUnfulfilledCommands` are always off: a lock command must never be queued
-   * for a node that is down, nor replayed after a reconnect.
+   * ioredis options for every node (TLS, username, password, db, connectTimeout, …); a
+   * node's own `redis` options override them. The options in {@link OWNED_REDIS_OPTIONS}
+   * (`commandTimeout`, `retryStrategy`, `enableOfflineQueue`, …) are the client's and are
+   * refused: a lock command must never be queued for a node that is down, nor replayed after
+   * a reconnect, and the handoff window is checked against the client's own timeouts.
    * @default {}
    */
-  readonly redis?: RedisOptions;
+  readonly redis?: UserRedisOptions;
 }
 
 /** {@link LockClientOptions} with defaults applied and validated. */
@@ -140,7 +142,7 @@ export interface ResolvedClientOptions {
   readonly failureThreshold: number;
   readonly handoffWindow: number;
   readonly restartQuarantine: boolean;
-  readonly redis: RedisOptions;
+  readonly redis: UserRedisOptions;
 }
 
 /** Longest TTL the client accepts at all (Redis `PX` takes more; 24 h is a sane ceiling). */
@@ -198,27 +200,15 @@ const RETRY_KEYS = new Set(['attempts', 'delay', 'maxDelay', 'jitter']);
 export function resolveClientOptions(options: LockClientOptions): ResolvedClientOptions {
   checkKnownKeys(options, CLIENT_KEYS, 'LockClient');
   const d = DEFAULT_CLIENT_OPTIONS;
-  const maxTtl = checkInteger(options.maxTtl ?? d.maxTtl, 'maxTtl', 1, TTL_CEILING, ' ms');
-  const defaultTtl = checkInteger(
-    options.defaultTtl ?? Math.min(d.defaultTtl, maxTtl),
-    'defaultTtl',
-    1,
-    maxTtl,
-    ' ms (maxTtl)',
-  );
   const keyPrefix = options.keyPrefix ?? d.keyPrefix;
-  if (typeof keyPrefix !== 'string' || keyPrefix.length > 256) {
+  if (typeof keyPrefix !== 'string' || keyPrefix.length > 256 || !keyPrefix.isWellFormed()) {
     throw new InvalidArgumentError(
-      `keyPrefix must be a string of at most 256 characters, received ${received(keyPrefix)}`,
+      `keyPrefix must be a well-formed string of at most 256 characters, received ${received(keyPrefix)}`,
     );
   }
-  const redis: unknown = options.redis ?? d.redis;
-  if (typeof redis !== 'object' || redis === null || Array.isArray(redis)) {
-    throw new InvalidArgumentError(
-      `redis must be an ioredis options object, received ${received(redis)}`,
-    );
-  }
+  const redis = checkRedisOptions(options.redis ?? d.redis, 'redis');
   const driftFactor = checkNumber(options.driftFactor ?? d.driftFactor, 'driftFactor', 0, 0.5);
+  const minTtl = minTtlOf(driftFactor);
   const commandTimeout = checkInteger(
     options.commandTimeout ?? d.commandTimeout,
     'commandTimeout',
@@ -238,6 +228,20 @@ export function resolveClientOptions(options: LockClientOptions): ResolvedClient
     'failureThreshold',
     1,
     1_000,
+  );
+  const maxTtl = checkInteger(
+    options.maxTtl ?? d.maxTtl,
+    'maxTtl',
+    minTtl,
+    TTL_CEILING,
+    ' ms (the shortest lease that leaves validity after drift)',
+  );
+  const defaultTtl = checkInteger(
+    options.defaultTtl ?? Math.min(d.defaultTtl, maxTtl),
+    'defaultTtl',
+    minTtl,
+    maxTtl,
+    ' ms (maxTtl)',
   );
   const minWindow = Math.ceil(
     quarantineOf({ maxTtl, driftFactor }) +
@@ -274,6 +278,22 @@ export function resolveClientOptions(options: LockClientOptions): ResolvedClient
     ),
     redis,
   });
+}
+
+/**
+ * The shortest TTL that leaves any validity: a lease of `ttl` ms is believed for
+ * `ttl − ttl × driftFactor − 2` ms, which must be above 0.
+ */
+export function minTtlOf(driftFactor: number): number {
+  return Math.floor(2 / (1 - driftFactor)) + 1;
+}
+
+/** The ioredis options of one node's connection: the client's, then the node's own. */
+export function redisOptionsOf(
+  options: Pick<ResolvedClientOptions, 'redis'>,
+  spec: ResolvedNodeSpec,
+): RedisOptions {
+  return { ...options.redis, ...spec.redis };
 }
 
 /**

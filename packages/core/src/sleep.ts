@@ -1,4 +1,5 @@
 import { LockAbortedError } from './errors.js';
+import type { Runtime } from './runtime.js';
 
 /** Whether `signal` has aborted (a function, so checks are not narrowed away by TypeScript). */
 export function isAborted(signal: AbortSignal | undefined): boolean {
@@ -17,24 +18,28 @@ export function abortError(
 }
 
 /**
- * Waits `ms` (an unref'd timer: a wait never keeps the process alive by itself), or rejects
- * with {@link LockAbortedError} as soon as `signal` aborts.
+ * Waits `ms` on the runtime's timers (which never keep the process alive by themselves), or
+ * rejects with {@link LockAbortedError} as soon as `signal` aborts.
  */
-export function sleep(ms: number, signal: AbortSignal | undefined, key?: string): Promise<void> {
+export function sleep(
+  runtime: Runtime,
+  ms: number,
+  signal: AbortSignal | undefined,
+  key?: string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
       reject(abortError(signal, key));
       return;
     }
     const onAbort = (): void => {
-      clearTimeout(timer);
+      runtime.clearTimeout(timer);
       reject(abortError(signal, key));
     };
-    const timer = setTimeout(() => {
+    const timer = runtime.setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

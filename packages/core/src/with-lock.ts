@@ -1,7 +1,6 @@
-import { LockLostError, type ShardlockError } from './errors.js';
+import { LockAbortedError, LockLostError, type ShardlockError } from './errors.js';
 import type { LockEngine } from './engine.js';
 import type { Lock } from './lock.js';
-import type { RedisNode } from './node.js';
 import type { LockLostReason } from './events.js';
 import type { ResolvedAcquireOptions } from './acquire-options.js';
 import { acquireLock } from './acquire.js';
@@ -10,7 +9,7 @@ import { acquireLock } from './acquire.js';
 export type LockedWork<T> = (signal: AbortSignal, lock: Lock) => Promise<T> | T;
 
 // How long before the end of validity the signal aborts when no extension has succeeded:
-// the callback needs a moment to notice and stop touching the resource (SAFETY.md hazard 1).
+// the callback needs a moment to notice and stop touching the resource (docs/safety.md).
 function guardFor(ttl: number): number {
   return Math.max(1, Math.min(50, ttl * 0.05));
 }
@@ -18,7 +17,8 @@ function guardFor(ttl: number): number {
 /**
  * Holds `key` while `work` runs, extends the lease in the background when asked, and
  * releases it afterwards. `work`'s signal aborts, with a {@link LockLostError} as its reason,
- * as soon as the lock is found lost or validity is about to end without an extension.
+ * as soon as the lock is found lost or validity is about to end without an extension; and
+ * with a {@link LockAbortedError} when the caller's own signal aborts.
  */
 export async function withLock<T>(
   engine: LockEngine,
@@ -26,56 +26,51 @@ export async function withLock<T>(
   work: LockedWork<T>,
   options: ResolvedAcquireOptions,
 ): Promise<T> {
+  const rt = engine.runtime;
   const lock = await acquireLock(engine, key, options);
   const controller = new AbortController();
   let stopped = false;
-  let watchdog: NodeJS.Timeout | undefined;
-  let extender: NodeJS.Timeout | undefined;
+  let watchdog: unknown;
+  let extender: unknown;
 
+  const stopTimers = (): void => {
+    rt.clearTimeout(extender);
+    rt.clearTimeout(watchdog);
+  };
   const lose = (reason: LockLostReason, cause?: unknown): void => {
     if (stopped || controller.signal.aborted) return;
+    lock.onLost(undefined);
     lock.markLost(reason);
     const message = `lock on ${JSON.stringify(key)} was lost (${reason})`;
     controller.abort(new LockLostError(message, { key, nodeId: lock.nodeId, cause }));
-    clearTimeout(extender);
-    clearTimeout(watchdog);
+    stopTimers();
   };
-
-  // The nodes that hold the lease are watched, also one an extend added during a handoff.
-  const unwatchers = new Map<RedisNode, () => void>();
-  const watchNodes = (): void => {
-    for (const [node, unwatch] of unwatchers) {
-      if (lock.nodes.includes(node)) continue;
-      unwatch();
-      unwatchers.delete(node);
-    }
-    for (const node of lock.nodes) {
-      if (!unwatchers.has(node))
-        unwatchers.set(
-          node,
-          engine.onNodeLost(node, () => lose('node-lost')),
-        );
-    }
+  const callerAborted = (): void => {
+    if (stopped || controller.signal.aborted) return;
+    controller.abort(
+      new LockAbortedError(`withLock on ${JSON.stringify(key)} was aborted by its caller`, {
+        key,
+        cause: options.signal?.reason,
+      }),
+    );
+    stopTimers();
   };
 
   const arm = (): void => {
-    watchNodes();
     // A node that went down while the extend travelled has already been reported: say so now.
     if (!lock.isValid()) {
-      lose(performance.now() >= lock.deadline ? 'expired' : 'node-lost');
+      lose(rt.now() >= lock.deadline ? 'expired' : 'node-lost');
       return;
     }
-    clearTimeout(watchdog);
-    const untilGuard = lock.deadline - guardFor(lock.ttl) - performance.now();
-    watchdog = setTimeout(() => lose('expired'), Math.max(0, untilGuard));
-    watchdog.unref();
-    if (options.autoExtend) scheduleExtend((lock.deadline - performance.now()) / 2);
+    rt.clearTimeout(watchdog);
+    const untilGuard = lock.deadline - guardFor(lock.ttl) - rt.now();
+    watchdog = rt.setTimeout(() => lose('expired'), Math.max(0, untilGuard));
+    if (options.autoExtend) scheduleExtend((lock.deadline - rt.now()) / 2);
   };
 
   const scheduleExtend = (delay: number): void => {
-    clearTimeout(extender);
-    extender = setTimeout(() => void extend(), Math.max(0, delay));
-    extender.unref();
+    rt.clearTimeout(extender);
+    extender = rt.setTimeout(() => void extend(), Math.max(0, delay));
   };
 
   const extend = async (): Promise<void> => {
@@ -90,18 +85,28 @@ export async function withLock<T>(
       }
       // The node did not answer: try again while validity lasts; the watchdog aborts in time.
       engine.reportBackground(error as ShardlockError);
-      scheduleExtend(Math.min(100, (lock.deadline - performance.now()) / 4));
+      scheduleExtend(Math.min(100, (lock.deadline - rt.now()) / 4));
     }
   };
 
-  arm();
+  // Every node that holds the lease is watched: the engine tells the lock when one goes down.
+  lock.onLost((reason) => lose(reason));
+  options.signal?.addEventListener('abort', callerAborted, { once: true });
   try {
+    // The caller gave up while the grant travelled: its work must not start.
+    if (options.signal?.aborted === true) {
+      throw new LockAbortedError(`withLock on ${JSON.stringify(key)} was aborted`, {
+        key,
+        cause: options.signal.reason,
+      });
+    }
+    arm();
     return await work(controller.signal, lock);
   } finally {
     stopped = true;
-    clearTimeout(watchdog);
-    clearTimeout(extender);
-    for (const unwatch of unwatchers.values()) unwatch();
+    stopTimers();
+    lock.onLost(undefined);
+    options.signal?.removeEventListener('abort', callerAborted);
     await lock.release().catch((error: unknown) => {
       // The work is done; an unreachable node lets the lease expire by its TTL.
       engine.reportBackground(error as ShardlockError);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_CLIENT_OPTIONS,
   InvalidArgumentError,
+  minTtlOf,
   resolveClientOptions,
   type LockClientOptions,
 } from '../src/index.js';
@@ -49,15 +50,27 @@ describe('client options', () => {
   it('rejects an unknown option', () =>
     rejects({ nodes, replicas: 3 }, /unknown LockClient option "replicas"/));
   it('rejects options that are not an object', () => rejects(null, /must be an object/));
-  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 86_400_001])(
+  it.each([0, -1, 1.5, 2, Number.NaN, Number.POSITIVE_INFINITY, 86_400_001])(
     'rejects maxTtl %j',
-    (maxTtl) => rejects({ nodes, maxTtl }, /maxTtl must be an integer from 1 to 86400000 ms/),
+    (maxTtl) => rejects({ nodes, maxTtl }, /maxTtl must be an integer from 3 to 86400000 ms/),
   );
   it('rejects a defaultTtl above maxTtl', () =>
     rejects(
       { nodes, maxTtl: 1000, defaultTtl: 1001 },
-      /defaultTtl must be an integer from 1 to 1000/,
+      /defaultTtl must be an integer from 3 to 1000/,
     ));
+  // A lease of ttl ms is believed for ttl − ttl × driftFactor − 2 ms: 2 ms leaves none.
+  it('takes the shortest TTL from driftFactor', () => {
+    expect(minTtlOf(0)).toBe(3);
+    expect(minTtlOf(0.01)).toBe(3);
+    expect(minTtlOf(0.5)).toBe(5);
+    for (const driftFactor of [0, 0.01, 0.2, 0.5]) {
+      const min = minTtlOf(driftFactor);
+      expect(min - min * driftFactor - 2).toBeGreaterThan(0);
+      expect(min - 1 - (min - 1) * driftFactor - 2).toBeLessThanOrEqual(0);
+    }
+    rejects({ nodes, driftFactor: 0.5, maxTtl: 4 }, /maxTtl must be an integer from 5/);
+  });
   it.each([-0.1, 0.6, Number.NaN])('rejects driftFactor %j', (driftFactor) =>
     rejects({ nodes, driftFactor }, /driftFactor/),
   );

@@ -8,8 +8,8 @@ import {
   LockTimeoutError,
   NodeUnavailableError,
   ShardlockError,
-  TOKEN_LENGTH,
 } from '../src/index.js';
+import { TOKEN_LENGTH } from '../src/internal.js';
 import { TokenSource } from '../src/token.js';
 
 describe('tokens', () => {

@@ -7,6 +7,11 @@ export const OP_ACQUIRE = 'a';
 export const OP_EXTEND = 'e';
 /** Release: delete the key if it holds our token. */
 export const OP_RELEASE = 'r';
+/** Raise the node's fence counter to at least a floor; the reply is the counter. */
+export const OP_FENCE = 'f';
+
+/** One op's reply: a number, or `E` and the server's message when the op failed alone. */
+export type BatchReply = number | string;
 
 /**
  * Runs many independent lock operations on one node in one atomic call, so the client pays
@@ -15,65 +20,112 @@ export const OP_RELEASE = 'r';
  * KEYS[1] is the node's fence counter; KEYS[2..] are lock keys. ARGV[i] belongs to KEYS[i+1]:
  * one op character, the 22-character token, then the TTL in ms (acquire, extend); an acquire
  * may end in `:floor`, a fence the grant must exceed (a key moving between nodes carries the
- * fence its old owner gave, so fences keep rising across the move).
+ * fence its old owner gave, so fences keep rising across the move). A fence op (`f`) is the
+ * op character and a floor only; its key slot repeats KEYS[1].
  *
- * Replies, one per lock key:
+ * Replies, one per op:
  * - acquire: the fence (> 0) when granted (also when the key already holds our token, which
  *   makes a retried acquire idempotent); else `-1 - pttl` (≤ −1), the holder's remaining lease.
  * - extend, release: 1 when the key held our token, else 0.
+ * - fence: the counter after raising it to the floor.
+ * - any op the server refuses (the key holds a hash, out of memory): `E` and the server's
+ *   message. Each op's Redis calls run under `pcall`, so one bad key fails alone and the
+ *   batch's other grants stand and are reported (docs/safety.md, "one op, one outcome").
  *
- * Fences: `max(server time in µs, last fence + 1)`, kept per node. They increase strictly on
- * a node, and still increase after the node restarts empty (its clock has moved on) or a
- * key moves to another node whose clock agrees within the quarantine window.
+ * Fences: `max(server time in µs, counter + 1, floor + 1)`, kept per node in KEYS[1]. They
+ * increase strictly on a node, and still increase after the node restarts empty if its clock
+ * moved on. Across nodes the client carries them with floors and `f` ops (docs/safety.md).
  */
 export const BATCH_SCRIPT = `
-local fence = nil
-local now = 0
+local counter = nil
+local now = nil
+local dirty = false
 local out = {}
 for i = 2, #KEYS do
   local arg = ARGV[i - 1]
   local op = string.sub(arg, 1, 1)
-  local token = string.sub(arg, 2, ${TOKEN_LENGTH + 1})
   local key = KEYS[i]
-  if op == '${OP_ACQUIRE}' then
-    local ttl = string.sub(arg, ${TOKEN_LENGTH + 2})
-    local floor = 0
-    local colon = string.find(ttl, ':', 1, true)
-    if colon then
-      floor = tonumber(string.sub(ttl, colon + 1))
-      ttl = string.sub(ttl, 1, colon - 1)
+  if op == '${OP_FENCE}' then
+    if counter == nil then counter = tonumber(redis.call('GET', KEYS[1]) or '0') end
+    local floor = tonumber(string.sub(arg, 2))
+    if floor > counter then
+      counter = floor
+      dirty = true
     end
-    local granted = redis.call('SET', key, token, 'NX', 'PX', ttl)
-    if not granted and redis.call('GET', key) == token then
-      redis.call('PEXPIRE', key, ttl)
-      granted = true
-    end
-    if granted then
-      if fence == nil then
-        local t = redis.call('TIME')
-        now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-        fence = tonumber(redis.call('GET', KEYS[1]) or '0')
-      end
-      fence = math.max(now, fence + 1, floor + 1)
-      out[i - 1] = fence
-    else
-      local pttl = redis.call('PTTL', key)
-      if pttl < 0 then pttl = 0 end
-      out[i - 1] = -1 - pttl
-    end
-  elseif redis.call('GET', key) == token then
-    if op == '${OP_EXTEND}' then
-      redis.call('PEXPIRE', key, string.sub(arg, ${TOKEN_LENGTH + 2}))
-    else
-      redis.call('DEL', key)
-    end
-    out[i - 1] = 1
+    out[i - 1] = counter
   else
-    out[i - 1] = 0
+    local token = string.sub(arg, 2, ${TOKEN_LENGTH + 1})
+    local granted = false
+    local failed = nil
+    local held = nil
+    if op == '${OP_ACQUIRE}' then
+      local ttl = string.sub(arg, ${TOKEN_LENGTH + 2})
+      local floor = 0
+      local colon = string.find(ttl, ':', 1, true)
+      if colon then
+        floor = tonumber(string.sub(ttl, colon + 1))
+        ttl = string.sub(ttl, 1, colon - 1)
+      end
+      local set = redis.pcall('SET', key, token, 'NX', 'PX', ttl)
+      if type(set) == 'table' and set.err then
+        failed = set.err
+      elseif set then
+        granted = true
+      else
+        held = redis.pcall('GET', key)
+        if type(held) == 'table' then
+          failed = held.err
+        elseif held == token then
+          redis.call('PEXPIRE', key, ttl)
+          granted = true
+        end
+      end
+      if failed then
+        out[i - 1] = 'E' .. tostring(failed)
+      elseif granted then
+        if counter == nil then counter = tonumber(redis.call('GET', KEYS[1]) or '0') end
+        if now == nil then
+          local t = redis.call('TIME')
+          now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+        end
+        counter = math.max(now, counter + 1, floor + 1)
+        dirty = true
+        out[i - 1] = counter
+      else
+        local pttl = redis.call('PTTL', key)
+        if pttl < 0 then pttl = 0 end
+        out[i - 1] = -1 - pttl
+      end
+    else
+      held = redis.pcall('GET', key)
+      if type(held) == 'table' then
+        out[i - 1] = 'E' .. tostring(held.err)
+      elseif held == token then
+        if op == '${OP_EXTEND}' then
+          redis.call('PEXPIRE', key, string.sub(arg, ${TOKEN_LENGTH + 2}))
+        else
+          redis.call('DEL', key)
+        end
+        out[i - 1] = 1
+      else
+        out[i - 1] = 0
+      end
+    end
   end
 end
-if fence ~= nil then
-  redis.call('SET', KEYS[1], string.format('%.0f', fence))
+if dirty then
+  redis.call('SET', KEYS[1], string.format('%.0f', counter))
 end
 return out
 `;
+
+/** The ARGV entry of an acquire, extend or release. */
+export function opArg(op: string, token: string, ttl: number, floor: number): string {
+  if (ttl <= 0) return op + token;
+  return floor > 0 ? `${op}${token}${ttl}:${floor}` : op + token + String(ttl);
+}
+
+/** The token inside an op's ARGV entry. */
+export function tokenOf(arg: string): string {
+  return arg.slice(1, TOKEN_LENGTH + 1);
+}

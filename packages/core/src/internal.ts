@@ -1,0 +1,25 @@
+// The internal entry: what the simulator and the tests need beyond the public API. Not
+// part of the published types; nothing here is covered by semver.
+export { RUNTIME } from './internal-symbols.js';
+export { defaultRuntime } from './runtime.js';
+export { ioredisConnection } from './connection.js';
+export { Membership, ContactPending } from './membership/membership.js';
+export { readRecords } from './membership/records.js';
+export { parseRecord, settingsText, memberValue, memberField } from './record.js';
+export {
+  BATCH_SCRIPT,
+  OP_ACQUIRE,
+  OP_EXTEND,
+  OP_FENCE,
+  OP_RELEASE,
+  TOKEN_LENGTH,
+  opArg,
+} from './scripts/batch.js';
+export { HELLO_SCRIPT, RECORD_SCRIPT } from './scripts/contact.js';
+
+export type { Runtime } from './runtime.js';
+export type { Connection, ConnectionFactory, ConnectionOptions } from './connection.js';
+export type { BatchReply } from './scripts/batch.js';
+export type { ContactInfo, Decision, MembershipTiming } from './membership/types.js';
+export type { ClusterRecord, MemberEntry } from './record.js';
+export type { ResolvedNodeSpec } from './node-spec.js';

@@ -1,0 +1,548 @@
+import {
+  ClientClosedError,
+  InvalidArgumentError,
+  NodeUnavailableError,
+  SettingsMismatchError,
+  type ShardlockError,
+} from './errors.js';
+import type { LockClientEvents } from './events.js';
+import type { Hello } from './hello.js';
+import { ContactPending, Membership } from './membership/membership.js';
+import { readRecords, type ReadRecord } from './membership/records.js';
+import type { ContactInfo, Decision } from './membership/types.js';
+import { RedisNode, type NodeListener } from './node.js';
+import type { ResolvedNodeSpec } from './node-spec.js';
+import {
+  detectionLagOf,
+  quarantineOf,
+  redisOptionsOf,
+  type ResolvedClientOptions,
+} from './options.js';
+import { checkMembers, checkSettings, memberField, memberValue, settingsText } from './record.js';
+import type { Runtime } from './runtime.js';
+
+/** How the pool tells its client about events. */
+export type Emit = <E extends keyof LockClientEvents>(
+  event: E,
+  ...args: LockClientEvents[E]
+) => void;
+
+/** A node being added: its contact, or why it failed. */
+interface Joining {
+  hello: Hello | undefined;
+  failure: ShardlockError | undefined;
+  wake: () => void;
+}
+
+/**
+ * The nodes of a client and what acts on membership's decisions: connections, timers, the
+ * cluster record and fence syncs. Membership decides; the pool does (docs/safety.md).
+ */
+export class NodePool {
+  readonly #options: ResolvedClientOptions;
+  readonly #rt: Runtime;
+  readonly #emit: Emit;
+  readonly #nodes = new Map<string, RedisNode>();
+  readonly #membership: Membership<RedisNode>;
+  readonly #records = new Map<string, ReadRecord>();
+  /** First contacts made before the start, decided on together. */
+  readonly #hellos = new Map<RedisNode, Hello>();
+  /** Ids no record listed at the start of a cluster that has records: this client adds them. */
+  readonly #addedNow = new Set<string>();
+  readonly #joining = new Map<RedisNode, Joining>();
+  readonly #reserved = new Set<string>();
+  readonly #listener: NodeListener;
+  readonly #ready: Promise<void>;
+  readonly #settings: string;
+  #started = false;
+  #fatal: ShardlockError | undefined;
+  #wake: unknown;
+  #closed = false;
+
+  /**
+   * Connects to every node; first contacts are read in the background, and decided on
+   * together once every node has answered or failed ({@link NodePool.ready}).
+   * @param onLost - told when a node is marked down, for the locks held on it
+   */
+  constructor(
+    options: ResolvedClientOptions,
+    runtime: Runtime,
+    emit: Emit,
+    onLost: (node: RedisNode) => void,
+  ) {
+    this.#options = options;
+    this.#rt = runtime;
+    this.#emit = emit;
+    this.#settings = settingsText(options);
+    this.#listener = {
+      contact: (node, hello) => this.#contact(node, hello),
+      refused: (node, error) => this.#refused(node, error),
+      lost: (node, reason) => {
+        if (this.#closed) return;
+        const joining = this.#joining.get(node);
+        if (joining !== undefined) {
+          joining.failure ??= unavailable(node, 'went down while it was being added');
+          joining.wake();
+          return;
+        }
+        this.#act(this.#membership.lost(node.id, this.#rt.now()));
+        emit('nodeDown', { nodeId: node.id, generation: node.generation, reason });
+        onLost(node);
+      },
+      error: (node, error) => {
+        if (!this.#closed) emit('nodeError', { nodeId: node.id, error });
+      },
+    };
+    const nodes = options.nodes.map((spec) => {
+      const node = this.#connect(spec);
+      this.#nodes.set(spec.id, node);
+      return { id: spec.id, weight: spec.weight, handle: node };
+    });
+    this.#membership = new Membership(
+      {
+        quarantine: quarantineOf(options),
+        handoffWindow: options.handoffWindow,
+        detectionLag: detectionLagOf(options),
+        restartQuarantine: options.restartQuarantine,
+        syncRetry: Math.min(options.healthCheckInterval, options.handoffWindow),
+      },
+      options.vnodes,
+      nodes,
+    );
+    this.#ready = Promise.all(nodes.map((n) => n.handle.settled)).then(() => this.#start());
+  }
+
+  /** Membership: routes, ring, epoch. */
+  get membership(): Membership<RedisNode> {
+    return this.#membership;
+  }
+
+  /** Every node with a connection, leaving ones included. */
+  get nodes(): ReadonlyMap<string, RedisNode> {
+    return this.#nodes;
+  }
+
+  /**
+   * Resolves once every node's first contact has settled and been decided on.
+   * @throws the configuration error that made the client refuse to start
+   */
+  async ready(): Promise<void> {
+    await this.#ready;
+    if (this.#fatal !== undefined) throw this.#fatal;
+  }
+
+  /** Throws the error that made the client refuse to start, or that it was closed. */
+  check(): void {
+    if (this.#fatal !== undefined) throw this.#fatal;
+    if (this.#closed) throw new ClientClosedError('the client is closed');
+  }
+
+  /**
+   * The nodes that must all grant `key` now. Waits for the first contact of a node on the
+   * route: nothing is routed to a server whose incarnation is unknown.
+   */
+  async routeAfterContact(key: string): Promise<readonly RedisNode[]> {
+    for (;;) {
+      try {
+        return this.#membership.route(key, this.#rt.now());
+      } catch (error) {
+        if (!(error instanceof ContactPending)) throw error;
+        await this.#ready;
+        this.check();
+        const node = this.#nodes.get(error.nodeId);
+        if (node === undefined || node.closed) throw unavailable(undefined, 'left', error.nodeId);
+        // Settled but not known: its first contact failed and it is down (route says so next).
+        if (node.isSettled && this.#started) {
+          await new Promise<void>((resolve) => this.#rt.later(resolve));
+        } else await node.settled;
+      }
+    }
+  }
+
+  #connect(spec: ResolvedNodeSpec): RedisNode {
+    const options = this.#options;
+    const conn = this.#rt.connect(spec, {
+      commandTimeout: options.commandTimeout,
+      reconnectEvery: options.healthCheckInterval,
+      redis: redisOptionsOf(options, spec),
+    });
+    const prefix = options.keyPrefix;
+    return new RedisNode(
+      spec,
+      conn,
+      this.#rt,
+      {
+        healthInterval: options.healthCheckInterval,
+        healthThreshold: options.failureThreshold,
+        fenceKey: `${prefix}fence`,
+        recordKey: `${prefix}cluster`,
+        probeKey: `${prefix}probe`,
+      },
+      this.#listener,
+    );
+  }
+
+  #contact(node: RedisNode, hello: Hello): void {
+    if (this.#closed) return;
+    const joining = this.#joining.get(node);
+    if (joining !== undefined) {
+      joining.hello = hello;
+      joining.wake();
+      return;
+    }
+    this.#records.set(node.id, { record: hello.record, nowUs: hello.nowUs });
+    this.#emit('nodeUp', { nodeId: node.id, generation: node.generation });
+    // Before the start, contacts wait to be decided on with every node's record at hand.
+    if (!this.#started) {
+      this.#hellos.set(node, hello);
+      return;
+    }
+    try {
+      this.#checkRecord(node.id, hello);
+    } catch (error) {
+      this.#refused(node, error as ShardlockError);
+      return;
+    }
+    this.#meet(node, hello, this.#served(node.id));
+  }
+
+  #meet(node: RedisNode, hello: Hello, served: boolean): void {
+    const now = this.#rt.now();
+    const info: ContactInfo = {
+      runId: hello.runId,
+      uptimeMs: hello.uptimeMs,
+      recordedTrustIn: recordedTrustIn(hello),
+      served,
+    };
+    this.#act(this.#membership.contact(node.id, info, now));
+  }
+
+  #refused(node: RedisNode, error: ShardlockError): void {
+    if (this.#closed) return;
+    const joining = this.#joining.get(node);
+    if (joining !== undefined) {
+      joining.failure = error;
+      joining.wake();
+      return;
+    }
+    this.#emit('nodeError', { nodeId: node.id, error });
+    // Before the start a misconfigured node stops the client; later it only stays down.
+    if (!this.#started) this.#fatal ??= error;
+    else this.#act(this.#membership.lost(node.id, this.#rt.now()));
+  }
+
+  #checkRecord(nodeId: string, hello: Hello): void {
+    const { record } = hello;
+    if (record.settings !== undefined) checkSettings(record.settings, this.#options, nodeId);
+    checkMembers(record, nodeId, this.#membership.weights);
+  }
+
+  /** Whether some record lists `id`; true also when a member's record is unknown. */
+  #served(id: string): boolean {
+    for (const other of this.#membership.ids()) if (!this.#records.has(other)) return true;
+    for (const { record } of this.#records.values()) if (record.members.has(id)) return true;
+    return false;
+  }
+
+  /** Decides on every first contact at once, with every record that could be read. */
+  #start(): void {
+    if (this.#closed) return;
+    const contacted = [...this.#nodes.values()].filter((node) => node.up);
+    for (const node of contacted) {
+      try {
+        this.#checkRecord(node.id, this.#hellos.get(node)!);
+      } catch (error) {
+        this.#fatal ??= error as SettingsMismatchError;
+      }
+    }
+    this.#started = true;
+    if (this.#fatal !== undefined) return;
+    const ids = [...this.#membership.weights.keys()];
+    const reading = readRecords([...this.#records.values()], ids, this.#options.handoffWindow);
+    const allRead = contacted.length === this.#nodes.size;
+    for (const node of contacted) {
+      this.#meet(node, this.#hellos.get(node)!, reading.listed.has(node.id) || !allRead);
+    }
+    this.#hellos.clear();
+    const added = new Map(reading.added);
+    for (const id of reading.unlisted) {
+      added.set(id, this.#options.handoffWindow);
+      this.#addedNow.add(id);
+    }
+    this.#act(this.#membership.recentChanges(added, reading.removed, this.#rt.now()));
+  }
+
+  #act(decisions: readonly Decision[]): void {
+    for (const decision of decisions) {
+      switch (decision.type) {
+        case 'quarantined':
+          this.#emit('nodeQuarantined', {
+            nodeId: decision.nodeId,
+            until: Math.max(0, Math.round(decision.until - this.#rt.now())),
+          });
+          break;
+        case 'restarted':
+          this.#emit('nodeRestarted', { nodeId: decision.nodeId });
+          break;
+        case 'rebalance':
+          this.#emit('rebalance', {
+            epoch: decision.epoch,
+            reason: decision.reason,
+            nodeId: decision.nodeId,
+            movedShare: decision.movedShare,
+          });
+          break;
+        case 'handoffEnd':
+          this.#emit('handoffEnd', { epoch: decision.epoch });
+          break;
+        case 'syncFences':
+          void this.#syncFences(decision.epoch, decision.from, decision.to);
+          break;
+        case 'retire': {
+          const node = this.#nodes.get(decision.nodeId);
+          this.#nodes.delete(decision.nodeId);
+          if (node !== undefined) void node.close(this.#options.commandTimeout);
+          break;
+        }
+        case 'recordIncarnation': {
+          const node = this.#nodes.get(decision.nodeId);
+          if (node !== undefined && this.#started) {
+            this.#writeRecord(node, { runId: decision.runId, trustIn: decision.trustIn });
+          }
+          break;
+        }
+      }
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    this.#rt.clearTimeout(this.#wake);
+    if (this.#closed) return;
+    const at = this.#membership.nextWake();
+    if (at === Number.POSITIVE_INFINITY) return;
+    this.#wake = this.#rt.setTimeout(
+      () => this.#act(this.#membership.advance(this.#rt.now())),
+      Math.max(0, at - this.#rt.now()),
+    );
+  }
+
+  /**
+   * Raises the fence counter of every node of the new ring to the highest counter of the old
+   * one, so a key that settles on its new owner gets fences above every grant its old owner
+   * made, whatever the two servers' clocks say (docs/safety.md, fences).
+   */
+  async #syncFences(epoch: number, from: readonly string[], to: readonly string[]): Promise<void> {
+    try {
+      let highest = 0;
+      for (const counter of await Promise.all(from.map((id) => this.#usable(id).raiseFence(0)))) {
+        highest = Math.max(highest, counter);
+      }
+      await Promise.all(to.map((id) => this.#usable(id).raiseFence(highest)));
+      if (!this.#closed) this.#act(this.#membership.synced(epoch));
+    } catch (error) {
+      if (this.#closed) return;
+      this.#emit('nodeError', { nodeId: '', error: error as Error });
+      this.#membership.syncFailed(epoch, this.#rt.now());
+      this.#arm();
+    }
+  }
+
+  #usable(id: string): RedisNode {
+    const node = this.#nodes.get(id);
+    if (!node?.up) throw unavailable(node, 'is down', id);
+    return node;
+  }
+
+  /**
+   * Writes what this client knows into a node's record: the shared settings, the node's id,
+   * its incarnation and the members (where absent, since `since`).
+   */
+  #writeRecord(
+    node: RedisNode,
+    incarnation: { runId: string; trustIn: number } | undefined,
+    extra: readonly string[] = [],
+  ): void {
+    void this.#record(node, incarnation, extra).catch((error: unknown) => {
+      if (!this.#closed) this.#emit('nodeError', { nodeId: node.id, error: error as Error });
+    });
+  }
+
+  async #record(
+    node: RedisNode,
+    incarnation: { runId: string; trustIn: number } | undefined,
+    extra: readonly string[],
+  ): Promise<void> {
+    const args = [
+      this.#settings,
+      node.id,
+      incarnation?.runId ?? '',
+      String(Math.ceil(incarnation?.trustIn ?? 0)),
+    ];
+    // Where absent: since the founding (0), unless this client is the one adding it now.
+    for (const [id, weight] of this.#membership.weights) {
+      const since = this.#addedNow.has(id) ? '@now' : 0;
+      args.push(memberField(id), memberValue(weight, 'serving', since), 'n');
+    }
+    args.push(...extra);
+    const reply = (await node.connection.record([`${this.#options.keyPrefix}cluster`], args)) as [
+      string,
+      string,
+      string,
+      unknown,
+    ];
+    if (reply[0] !== this.#settings) checkSettings(reply[0], this.#options, node.id);
+    const stored = /^(\w+):(\d+)$/.exec(reply[2]);
+    if (incarnation !== undefined && stored?.[1] === incarnation.runId) {
+      const trustIn = (Number(stored[2]) - Number(reply[3])) / 1000;
+      if (trustIn > incarnation.trustIn + 1) {
+        this.#act(this.#membership.trustNoEarlierThan(node.id, this.#rt.now() + trustIn));
+      }
+    }
+  }
+
+  /**
+   * Connects a node and adds it once its server is met and trusted: a young server that may
+   * have served before is waited out. Keys that move to it keep winning on their old owners
+   * for the handoff window.
+   * @throws {@link InvalidArgumentError} when its id or address is taken (also by a pending add)
+   * @throws {@link NodeUnavailableError} when it does not come up within `connectTimeout` or
+   *   goes down before it is trusted
+   */
+  async addNode(spec: ResolvedNodeSpec, connectTimeout: number): Promise<void> {
+    this.check();
+    for (const node of this.#nodes.values()) {
+      if (node.id === spec.id || node.spec.address === spec.address) {
+        throw new InvalidArgumentError(
+          `node ${JSON.stringify(spec.id)} (${spec.address}) is already a member`,
+          { nodeId: spec.id },
+        );
+      }
+    }
+    if (this.#reserved.has(spec.id) || this.#reserved.has(spec.address)) {
+      throw new InvalidArgumentError(
+        `node ${JSON.stringify(spec.id)} (${spec.address}) is being added already`,
+        { nodeId: spec.id },
+      );
+    }
+    this.#reserved.add(spec.id).add(spec.address);
+    const joining: Joining = { hello: undefined, failure: undefined, wake: () => undefined };
+    let node: RedisNode | undefined;
+    try {
+      await this.ready();
+      node = this.#connect(spec);
+      this.#joining.set(node, joining);
+      const hello = await this.#joined(node, joining, connectTimeout);
+      this.#checkRecord(spec.id, hello);
+      // Fresh records: other clients may have listed it since this one started.
+      await Promise.allSettled(
+        [...this.#nodes.values()]
+          .filter((n) => n.up)
+          .map(async (n) => {
+            const h = await n.hello();
+            this.#records.set(n.id, { record: h.record, nowUs: h.nowUs });
+          }),
+      );
+      const served = hello.record.members.has(spec.id) || this.#served(spec.id);
+      const q = quarantineOf(this.#options);
+      let wait = recordedTrustIn(hello) ?? 0;
+      if (this.#options.restartQuarantine && served && hello.uptimeMs < q) {
+        wait = Math.max(wait, q - hello.uptimeMs);
+      }
+      if (wait > 0) await this.#wait(joining, wait);
+      if (joining.failure !== undefined) throw joining.failure;
+      this.check();
+      const now = this.#rt.now();
+      this.#writeRecord(node, { runId: hello.runId, trustIn: 0 }, [
+        memberField(spec.id),
+        memberValue(spec.weight, 'serving', '@now'),
+        's',
+      ]);
+      for (const other of this.#nodes.values()) {
+        if (other.up) {
+          this.#writeRecord(other, undefined, [
+            memberField(spec.id),
+            memberValue(spec.weight, 'serving', '@now'),
+            's',
+          ]);
+        }
+      }
+      this.#joining.delete(node);
+      this.#nodes.set(spec.id, node);
+      this.#act(this.#membership.join(spec.id, spec.weight, node, hello.runId, now));
+      this.#emit('nodeUp', { nodeId: spec.id, generation: node.generation });
+    } catch (error) {
+      if (node !== undefined) {
+        this.#joining.delete(node);
+        await node.close(this.#options.commandTimeout);
+      }
+      throw error;
+    } finally {
+      this.#reserved.delete(spec.id);
+      this.#reserved.delete(spec.address);
+    }
+  }
+
+  async #joined(node: RedisNode, joining: Joining, timeout: number): Promise<Hello> {
+    await this.#wait(joining, timeout, () => joining.hello !== undefined);
+    if (joining.failure !== undefined) throw joining.failure;
+    if (joining.hello === undefined) {
+      throw unavailable(node, `did not come up within ${timeout} ms`);
+    }
+    return joining.hello;
+  }
+
+  /** Waits `ms`, or until `done()` holds or the join fails. */
+  async #wait(joining: Joining, ms: number, done: () => boolean = () => false): Promise<void> {
+    if (done() || joining.failure !== undefined) return;
+    await new Promise<void>((resolve) => {
+      const timer = this.#rt.setTimeout(resolve, ms);
+      joining.wake = () => {
+        if (!done() && joining.failure === undefined) return;
+        this.#rt.clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * Takes a node out: its removal is recorded on the nodes (for clients that start later),
+   * then its keys move at once, and it stays an old owner for the handoff window.
+   */
+  async removeNode(id: string): Promise<void> {
+    const node = this.#nodes.get(id);
+    const spec = node?.spec;
+    const tombstone = [memberField(id), memberValue(spec?.weight ?? 1, 'removed', '@now'), 's'];
+    await Promise.allSettled(
+      [...this.#nodes.values()]
+        .filter((n) => n.up)
+        .map((n) => this.#record(n, undefined, tombstone)),
+    );
+    this.#act(this.#membership.leave(id, this.#rt.now()));
+  }
+
+  /** Closes every connection; nothing is sent afterwards. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rt.clearTimeout(this.#wake);
+    const nodes = [...this.#nodes.values(), ...this.#joining.keys()];
+    await Promise.all(nodes.map((node) => node.close(this.#options.commandTimeout)));
+  }
+}
+
+/** ms from now until the incarnation the node's own record names is trusted, if it is this one. */
+function recordedTrustIn(hello: Hello): number | undefined {
+  const incarnation = hello.record.incarnation;
+  if (incarnation?.runId !== hello.runId) return undefined;
+  return Math.max(0, (incarnation.trustedFromUs - hello.nowUs) / 1000);
+}
+
+function unavailable(
+  node: RedisNode | undefined,
+  what: string,
+  id = node?.id ?? '',
+): NodeUnavailableError {
+  const address = node === undefined ? '' : ` (${node.spec.address})`;
+  return new NodeUnavailableError(`node ${JSON.stringify(id)}${address} ${what}`, { nodeId: id });
+}

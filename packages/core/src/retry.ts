@@ -1,0 +1,150 @@
+import {
+  LockTimeoutError,
+  NodeQuarantinedError,
+  NodeUnavailableError,
+  type ShardlockError,
+} from './errors.js';
+import type { LockEngine } from './engine.js';
+import { backoff, type ResolvedAcquireOptions } from './acquire-options.js';
+import { abortError, isAborted, sleep } from './sleep.js';
+
+/** What a waiting call is after, for its messages: a key, or a group of keys. */
+export interface Target {
+  /** The key errors name (the first key of a group). */
+  readonly key: string;
+  /** `"order:42"`, or `all of 3 keys`. */
+  readonly what: string;
+}
+
+const EXPIRED = Symbol('expired');
+
+/**
+ * The one retry loop of `acquire`, `withLock` and `acquireMany`: tries, backs off while the
+ * key is held, waits out a quarantine when `waitTimeout` reaches past it (spending no
+ * attempt), and ends at `waitTimeout` or on abort even while an attempt is in flight. A
+ * prize that arrives after the caller has gone is freed, never leaked.
+ * @param attempt - one try: the prize, or how long the holder's lease still lasts (ms)
+ * @param free - gives back a prize nobody will receive
+ * @throws {@link LockTimeoutError}, {@link LockAbortedError}, or what an attempt throws
+ */
+export async function retry<T extends object>(
+  engine: LockEngine,
+  target: Target,
+  attempt: () => Promise<T | number>,
+  free: (prize: T) => Promise<unknown>,
+  options: ResolvedAcquireOptions,
+): Promise<T> {
+  const { retry: policy, signal, waitTimeout } = options;
+  const rt = engine.runtime;
+  const started = rt.now();
+  // No waitTimeout: no bound on the wait as a whole (the retries bound it), and no waiting
+  // out a quarantine.
+  const until = waitTimeout === undefined ? Number.POSITIVE_INFINITY : started + waitTimeout;
+  const timeout = (attempts: number): LockTimeoutError =>
+    new LockTimeoutError(
+      `could not acquire ${target.what} in ${attempts} attempts over ${Math.round(rt.now() - started)} ms: it is held by another owner`,
+      { key: target.key, attempts, nodeId: ownerOf(engine, target.key) },
+    );
+  for (let tries = 0; ; tries++) {
+    if (isAborted(signal)) throw abortError(signal, target.key);
+    engine.checkOpen();
+    let result: T | number | typeof EXPIRED;
+    try {
+      result = await bounded(engine, attempt(), until, signal, target.key, free);
+    } catch (error) {
+      // Fail fast, or wait when asked to: only a waitTimeout that covers it waits it out.
+      if (
+        error instanceof NodeQuarantinedError &&
+        waitTimeout !== undefined &&
+        rt.now() + error.retryAfter <= until
+      ) {
+        // Waiting out a quarantine is not a retry against a holder: it spends no attempt.
+        tries--;
+        await sleep(rt, error.retryAfter + 1, signal, target.key);
+        continue;
+      }
+      // A node that just failed is marked down within a health check or two (then its keys
+      // are quarantined, and waited out as above): a caller who asked to wait tries again.
+      if (error instanceof NodeUnavailableError && waitTimeout !== undefined) {
+        const delay = Math.min(backoff(policy, tries + 1, 0, rt.random), until - rt.now());
+        if (tries >= policy.attempts || delay < 0) throw error;
+        await sleep(rt, delay, signal, target.key);
+        continue;
+      }
+      throw error;
+    }
+    if (result === EXPIRED) throw timeout(tries + 1);
+    if (typeof result !== 'number') return result;
+    const delay = Math.min(backoff(policy, tries + 1, result, rt.random), until - rt.now());
+    if (tries >= policy.attempts || delay < 0) throw timeout(tries + 1);
+    await sleep(rt, delay, signal, target.key);
+  }
+}
+
+/**
+ * An attempt bounded by `until` and `signal`. The attempt itself cannot be called back (its
+ * command is on the wire), so a prize it brings after the caller has gone is freed.
+ */
+export function bounded<T extends object>(
+  engine: LockEngine,
+  attempt: Promise<T | number>,
+  until: number,
+  signal: AbortSignal | undefined,
+  key: string,
+  free: (prize: T) => Promise<unknown>,
+): Promise<T | number | typeof EXPIRED> {
+  // The common case pays nothing: no bound, nothing to abort.
+  if (until === Number.POSITIVE_INFINITY && signal === undefined) return attempt;
+  const rt = engine.runtime;
+  const freeLate = (value: T | number): void => {
+    if (typeof value === 'number') return;
+    free(value).catch((error: unknown) => engine.reportBackground(error as ShardlockError));
+  };
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let timer: unknown;
+    const finish = (): boolean => {
+      if (done) return false;
+      done = true;
+      rt.clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const onAbort = (): void => {
+      if (finish()) reject(abortError(signal, key));
+    };
+    if (until !== Number.POSITIVE_INFINITY) {
+      timer = rt.setTimeout(
+        () => {
+          if (finish()) resolve(EXPIRED);
+        },
+        Math.max(0, until - rt.now()),
+      );
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    attempt.then(
+      (value) => {
+        // A grant that raced the abort: the caller has gone, so it must not outlive it.
+        if (isAborted(signal) && finish()) {
+          freeLate(value);
+          reject(abortError(signal, key));
+        } else if (finish()) resolve(value);
+        else freeLate(value);
+      },
+      (error: unknown) => {
+        if (finish()) reject(asError(error));
+      },
+    );
+  });
+}
+
+/** What an attempt threw, as the error it is (attempts throw only errors). */
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The key's owner for an error's context; none when no node serves. */
+function ownerOf(engine: LockEngine, key: string): string | undefined {
+  const ring = engine.membership.ring;
+  return ring.size === 0 ? undefined : ring.owner(key);
+}

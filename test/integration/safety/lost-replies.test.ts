@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import type { LockClient } from '@shardlock/core';
+import type { RedisNode } from '../../harness/index.js';
+import { until } from '../../support/redis.js';
+import {
+  codeOf,
+  connected,
+  describeError,
+  keyWhere,
+  lockKey,
+  lockKeys,
+  outcome,
+  sleep,
+  useCluster,
+  type Cluster,
+} from './helpers.js';
+
+// SAFETY.md hazard 10, lost replies: a command that timed out on the client may still run on
+// the server later; a late grant nobody believes must not block its key for a whole TTL.
+// Also one op that fails on the server inside a batch, and waits that must not outlast their
+// own bounds while a command is in flight. Review defects 4 and 9, docs b.
+
+const c: Cluster = useCluster();
+
+/** A client with 5 s leases (so a leaked grant outlives the checks by far) over 2 nodes. */
+async function longLeases(options: Parameters<Cluster['client']>[0] = {}): Promise<LockClient> {
+  await c.start(2);
+  const client = c.client({ maxTtl: 5_000, defaultTtl: 5_000, ...options });
+  await connected(client);
+  // Load the script on n0, so a later call is one EVALSHA that sits in the paused socket.
+  await (await client.acquire(keyWhere('warm', (k) => client.nodeFor(k) === 'n0'))).release();
+  return client;
+}
+
+/** Pauses `node` for `ms`, then resumes it; resolves at the resume. */
+async function pauseFor(node: RedisNode, ms: number): Promise<void> {
+  node.pause();
+  try {
+    await sleep(ms);
+  } finally {
+    node.resume();
+  }
+}
+
+describe('defect 4: a grant that runs after a command timeout is left held for its whole TTL', () => {
+  it('acquire: the late grant is released soon after the node answers again', async () => {
+    const client = await longLeases();
+    const key = keyWhere('late-grant', (k) => client.nodeFor(k) === 'n0');
+    const probe = c.raw(c.nodes[0]!);
+
+    const attempt = outcome(client.acquire(key, { ttl: 5_000 }), 5_000);
+    await pauseFor(c.nodes[0]!, 250);
+    const got = await attempt;
+    expect(got.kind === 'error' ? codeOf(got.error) : got.kind).toBe('ERR_NODE_UNAVAILABLE');
+
+    await until(async () => (await probe.exists(lockKey(key))) === 0, 1_000).catch(() => undefined);
+    expect(await probe.pttl(lockKey(key)), 'PTTL of the late grant 1 s after the resume').toBe(-2);
+  });
+
+  it('acquireMany: nothing stays locked after it throws', async () => {
+    const client = await longLeases();
+    const onPaused = [0, 1, 2].map((i) => keyWhere(`many-${i}`, (k) => client.nodeFor(k) === 'n0'));
+    const elsewhere = keyWhere('many-other', (k) => client.nodeFor(k) === 'n1');
+    const probes = [c.raw(c.nodes[0]!), c.raw(c.nodes[1]!)];
+
+    const attempt = outcome(client.acquireMany([...onPaused, elsewhere], { ttl: 5_000 }), 5_000);
+    await pauseFor(c.nodes[0]!, 250);
+    const got = await attempt;
+    expect(got.kind === 'error' ? codeOf(got.error) : got.kind).toBe('ERR_NODE_UNAVAILABLE');
+
+    const held = async (): Promise<string[]> =>
+      (await Promise.all(probes.map((p) => lockKeys(p)))).flat();
+    await until(async () => (await held()).length === 0, 1_000).catch(() => undefined);
+    expect(await held(), 'lock keys held 1 s after the resume').toEqual([]);
+  });
+});
+
+describe('defect 9: one op that errors inside the batch script', () => {
+  it('fails only that op: the other acquires of the batch are granted and nothing leaks', async () => {
+    await c.start(2);
+    const client = c.client({ maxTtl: 1_500, defaultTtl: 1_500 });
+    await connected(client);
+    const owner = client.nodeFor('bad');
+    const probe = c.raw(c.nodes[Number(owner.slice(1))]!);
+    // Someone else's data under the lock's Redis key: GET on it fails with WRONGTYPE.
+    await probe.hset(lockKey('bad'), 'field', 'value');
+    const good = [0, 1, 2].map((i) => keyWhere(`good-${i}`, (k) => client.nodeFor(k) === owner));
+    const keys = [good[0]!, good[1]!, 'bad', good[2]!];
+
+    // Started in one tick: one batch on the owner.
+    const results = await Promise.allSettled(
+      keys.map((key) => client.acquire(key, { retry: { attempts: 0 } })),
+    );
+    const summary = await Promise.all(
+      results.map(async (result, i) => {
+        const key = keys[i]!;
+        const raw = key === 'bad' ? 'hash' : await probe.get(lockKey(key));
+        if (result.status === 'fulfilled') return `granted, ${raw === null ? 'free' : 'held'}`;
+        const code = codeOf(result.reason) ?? describeError(result.reason);
+        return `${code}, ${raw === null ? 'free' : raw === 'hash' ? 'hash' : 'held without a lock'}`;
+      }),
+    );
+    expect(summary).toEqual([
+      'granted, held',
+      'granted, held',
+      'ERR_COMMAND_FAILED, hash',
+      'granted, held',
+    ]);
+    for (const result of results) if (result.status === 'fulfilled') await result.value.release();
+    expect(await lockKeys(probe)).toEqual([lockKey('bad')]);
+  });
+});
+
+describe('docs b: waitTimeout and signal bound an attempt already in flight', () => {
+  it('waitTimeout 100 rejects with ERR_LOCK_TIMEOUT well before a 2 s commandTimeout', async () => {
+    const client = await longLeases({ commandTimeout: 2_000 });
+    const key = keyWhere('in-flight', (k) => client.nodeFor(k) === 'n0');
+    c.nodes[0]!.pause();
+    try {
+      const started = performance.now();
+      const got = await outcome(client.acquire(key, { waitTimeout: 100 }), 5_000);
+      const took = Math.round(performance.now() - started);
+      const code = got.kind === 'error' ? codeOf(got.error) : got.kind;
+      expect(`${String(code)} after ${took} ms`).toMatch(/^ERR_LOCK_TIMEOUT after \d+ ms$/);
+      expect(took).toBeLessThan(1_000);
+    } finally {
+      c.nodes[0]!.resume();
+    }
+  });
+
+  it('an AbortSignal aborted 100 ms in rejects with ERR_LOCK_ABORTED well before 2 s', async () => {
+    const client = await longLeases({ commandTimeout: 2_000 });
+    const key = keyWhere('in-flight', (k) => client.nodeFor(k) === 'n0');
+    c.nodes[0]!.pause();
+    try {
+      const started = performance.now();
+      const got = await outcome(client.acquire(key, { signal: AbortSignal.timeout(100) }), 5_000);
+      const took = Math.round(performance.now() - started);
+      const code = got.kind === 'error' ? codeOf(got.error) : got.kind;
+      expect(`${String(code)} after ${took} ms`).toMatch(/^ERR_LOCK_ABORTED after \d+ ms$/);
+      expect(took).toBeLessThan(1_000);
+    } finally {
+      c.nodes[0]!.resume();
+    }
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { ShardlockError } from '@shardlock/core';
+import { nodeSpecs } from '../../harness/index.js';
+import { until } from '../../support/redis.js';
+import {
+  codeOf,
+  connected,
+  describeError,
+  events,
+  keyWhere,
+  outcome,
+  sleep,
+  useCluster,
+  type Cluster,
+} from './helpers.js';
+
+// Membership changes that go wrong at their edges: a lone node that fails over and comes
+// back, a node added while it is young that dies before it is trusted, and two addNode calls
+// for one id. Review defects 6, 8 and 10.
+
+const c: Cluster = useCluster();
+
+describe('defect 6: a RingError escapes from acquire', () => {
+  it('a lone node that failed over and came back never makes acquire or tryAcquire throw a non-ShardlockError', async () => {
+    await c.start(1);
+    const client = c.client();
+    const rebalances = events(client, 'rebalance');
+    await connected(client);
+    await c.nodes[0]!.kill();
+    await until(() => client.stats()[0]!.state === 'failed-over', 3_000);
+    await c.nodes[0]!.restartEmpty();
+
+    // Back, restarted: it rejoins, handing its keys off from a ring that had no node at all.
+    const foreign: string[] = [];
+    const end = performance.now() + 2_000;
+    for (let i = 0; performance.now() < end; i++) {
+      try {
+        const lock = await (i % 2 === 0
+          ? client.tryAcquire('solo')
+          : client.acquire('solo', { retry: { attempts: 0 } }));
+        await lock?.release();
+      } catch (error) {
+        if (!(error instanceof ShardlockError)) foreign.push(describeError(error));
+      }
+      await sleep(5);
+    }
+    expect(rebalances.map((e) => e.reason)).toContain('rejoin');
+    expect.soft([...new Set(foreign)]).toEqual([]);
+    // Back and trusted: the key is served again.
+    const lock = await client.acquire('solo', { waitTimeout: 3_000 });
+    expect(lock.isValid()).toBe(true);
+  });
+});
+
+describe('defect 8: addNode of a young server that dies during its quarantine wait', () => {
+  it('rejects with ERR_NODE_UNAVAILABLE and does not list the node as up', async () => {
+    const MAX_TTL = 1_500;
+    const options = { maxTtl: MAX_TTL, defaultTtl: MAX_TTL, restartQuarantine: true };
+    await c.start(3);
+    const specs = nodeSpecs(c.nodes);
+    // A meets n2 as a member, so the cluster has a record of it.
+    const a = c.client({ ...options, nodes: specs });
+    await connected(a);
+    await a.close();
+    await c.nodes[2]!.restartEmpty();
+
+    const b = c.client({ ...options, nodes: specs.slice(0, 2) });
+    await connected(b);
+    // n2 is young: B waits out a quarantine of ~1.5 s before it trusts it. It dies meanwhile.
+    const adding = outcome(b.addNode(specs[2]!), 8_000);
+    await sleep(400);
+    await c.nodes[2]!.kill();
+    const added = await adding;
+    expect
+      .soft(added.kind === 'error' ? codeOf(added.error) : added.kind)
+      .toBe('ERR_NODE_UNAVAILABLE');
+    expect.soft(b.stats().find((s) => s.id === 'n2')?.state).not.toBe('up');
+    // B's own keys keep working.
+    for (const id of ['n0', 'n1']) {
+      const key = keyWhere('b-key', (k) => b.nodeFor(k) === id);
+      const lock = await b.acquire(key, { waitTimeout: 4_000 });
+      expect(lock.nodeId).toBe(id);
+      await lock.release();
+    }
+  });
+});
+
+describe('defect 10: two concurrent addNode calls with the same id', () => {
+  it('exactly one joins, the other is refused, and close() leaves no connection behind', async () => {
+    await c.start(3);
+    const specs = nodeSpecs(c.nodes);
+    const client = c.client({ nodes: specs.slice(0, 2) });
+    await connected(client);
+    const results = await Promise.allSettled([
+      client.addNode(specs[2]!),
+      client.addNode(specs[2]!),
+    ]);
+    const got = results.map((r) =>
+      r.status === 'fulfilled' ? 'joined' : (codeOf(r.reason) ?? describeError(r.reason)),
+    );
+    expect.soft(got.sort()).toEqual(['ERR_INVALID_ARGUMENT', 'joined']);
+    expect.soft(client.stats().filter((s) => s.id === 'n2')).toHaveLength(1);
+
+    await client.close();
+    const probe = c.raw(c.nodes[2]!);
+    const list = async (): Promise<string> => String(await probe.call('CLIENT', 'LIST'));
+    await until(async () => !/name=shardlock\b/.test(await list()), 1_000).catch(() => undefined);
+    expect(await list()).not.toMatch(/name=shardlock\b/);
+  });
+});

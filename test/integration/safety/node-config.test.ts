@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { ShardlockError, type LockClient, type LockClientOptions } from '@shardlock/core';
+import { nodeSpecs } from '../../harness/index.js';
+import {
+  codeOf,
+  connected,
+  describeError,
+  outcome,
+  ready,
+  useCluster,
+  type Cluster,
+  type Outcome,
+} from './helpers.js';
+
+// Nodes and clients a client must refuse to start with, rather than hang or grant twice: an
+// ACL user that lacks a command the client needs, settings that differ from the other
+// clients' (SAFETY.md hazard 9), and a server that may evict keys (hazard 13). The refusal
+// comes from `ready()` and from every lock call. Review defects 7, 13 and 15.
+
+const c: Cluster = useCluster();
+
+/** A user `locker` (password `pw`) with every command except `denied`; `default` is off. */
+const withoutCommand = (denied: string): string[] => [
+  '--user',
+  'locker',
+  'on',
+  '>pw',
+  '~*',
+  '&*',
+  '+@all',
+  `-${denied}`,
+  '--user',
+  'default',
+  'off',
+];
+
+/** The refusal as a record of its fields, or how the call ended otherwise. */
+function refusal(got: Outcome<unknown>, field: string): Record<string, unknown> | string {
+  if (got.kind === 'timeout') return 'still pending after 5 s';
+  if (got.kind === 'value') return 'succeeded';
+  const error = got.error as Record<string, unknown>;
+  return {
+    shardlock: got.error instanceof ShardlockError,
+    code: codeOf(got.error),
+    [field]: error[field],
+    message: describeError(got.error),
+  };
+}
+
+/** What the lock calls and `ready()` of `client` end with, together bounded by 5 s. */
+async function refusals(client: LockClient, field: string): Promise<unknown[]> {
+  const got = await Promise.all([
+    outcome(client.acquire('k1', { waitTimeout: 500 }), 5_000),
+    outcome(client.tryAcquire('k2'), 5_000),
+    outcome(ready(client), 5_000),
+  ]);
+  return got.map((one) => refusal(one, field));
+}
+
+/** Expects every refusal to carry `code`, `field: value`, and a message naming the value. */
+function expectRefused(got: unknown[], code: string, field: string, value: string | RegExp): void {
+  const pattern = value instanceof RegExp ? value : new RegExp(value, 'i');
+  const names: unknown = expect.stringMatching(pattern);
+  const fieldValue: unknown = value instanceof RegExp ? names : value;
+  const expected = { shardlock: true, code, [field]: fieldValue, message: names };
+  expect(got).toEqual([expected, expected, expected]);
+}
+
+describe('defect 7: an ACL user that may not run a command the client needs', () => {
+  it('without INFO: every call and ready() reject with ERR_NODE_PERMISSION naming info, no hang', async () => {
+    const [node] = await c.start(1, { args: withoutCommand('info') });
+    const client = c.client({
+      nodes: [{ id: 'acl', port: node!.port }],
+      redis: { username: 'locker', password: 'pw' },
+    });
+    expectRefused(await refusals(client, 'command'), 'ERR_NODE_PERMISSION', 'command', 'info');
+  });
+
+  it('without PEXPIRE (used by the lock script): refused at connect, naming pexpire', async () => {
+    const [node] = await c.start(1, { args: withoutCommand('pexpire') });
+    const client = c.client({
+      nodes: [{ id: 'acl', port: node!.port }],
+      redis: { username: 'locker', password: 'pw' },
+    });
+    expectRefused(await refusals(client, 'command'), 'ERR_NODE_PERMISSION', 'command', 'pexpire');
+  });
+});
+
+describe('defect 13: settings every client must share', () => {
+  const MISMATCHES: [string, Partial<LockClientOptions>, RegExp | string][] = [
+    ['maxTtl', { maxTtl: 1_500 }, 'maxTtl'],
+    ['driftFactor', { driftFactor: 0.02 }, 'driftFactor'],
+    ['vnodes', { vnodes: 1_024 }, 'vnodes'],
+    ['node weight', {}, /weight/],
+  ];
+
+  it.each(MISMATCHES)(
+    'a second client with another %s is refused with ERR_SETTINGS_MISMATCH; the first keeps working',
+    async (what, differs, setting) => {
+      await c.start(2);
+      // handoffWindow is given, so that only the setting under test differs.
+      const same = { maxTtl: 1_000, handoffWindow: 3_000 };
+      const first = c.client(same);
+      await connected(first);
+      await (await first.acquire('recorded')).release();
+
+      const specs = nodeSpecs(c.nodes);
+      const second = c.client({
+        ...same,
+        ...differs,
+        ...(what === 'node weight' ? { nodes: [{ ...specs[0]!, weight: 2 }, specs[1]!] } : {}),
+      });
+      expectRefused(await refusals(second, 'setting'), 'ERR_SETTINGS_MISMATCH', 'setting', setting);
+
+      const lock = await first.acquire('first-still-works');
+      expect(await lock.release()).toBe(true);
+    },
+  );
+});
+
+describe('defect 15: a server that may evict keys', () => {
+  it('maxmemory-policy allkeys-lru: every call and ready() reject with ERR_EVICTION_POLICY', async () => {
+    const [node] = await c.start(1, {
+      args: ['--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru'],
+    });
+    const client = c.client({ nodes: [{ id: 'lru', port: node!.port }] });
+    expectRefused(await refusals(client, 'policy'), 'ERR_EVICTION_POLICY', 'policy', 'allkeys-lru');
+  });
+
+  it('a user that may not run CONFIG on a noeviction node works normally', async () => {
+    const [node] = await c.start(1, { args: withoutCommand('config') });
+    const client = c.client({
+      nodes: [{ id: 'noconfig', port: node!.port }],
+      redis: { username: 'locker', password: 'pw' },
+    });
+    const lock = await client.acquire('k', { waitTimeout: 1_000 });
+    expect(await client.tryAcquire('k')).toBeNull();
+    await lock.extend();
+    expect(await lock.release()).toBe(true);
+    const started = await outcome(ready(client), 5_000);
+    expect(started.kind === 'error' ? describeError(started.error) : started.kind).toBe('value');
+  });
+});
