@@ -22,6 +22,17 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          // The simulator: no I/O, a virtual clock. It runs before the real-process tests, so
+          // its CPU does not disturb their timing.
+          name: 'sim',
+          include: ['test/sim/sim-*.test.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -29,6 +40,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/sim/sim*.test.ts', 'test/sim/replay.test.ts'],
+          sequence: { groupOrder: 1 },
           globalSetup: ['test/harness/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -37,6 +50,10 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // `pnpm sim` only (scripts/sim.mjs): as many schedules as asked for.
+      ...(process.env.SHARDLOCK_SIM_LONG === '1'
+        ? [{ resolve: { alias }, test: { name: 'sim-long', include: ['test/sim/sim.test.ts'] } }]
+        : []),
       // `pnpm chaos` only (scripts/chaos.mjs): the long soak is no part of `pnpm test`.
       ...(process.env.SHARDLOCK_CHAOS_SOAK === '1'
         ? [

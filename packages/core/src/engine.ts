@@ -1,7 +1,7 @@
 import { CommandError, InvalidArgumentError, type ShardlockError } from './errors.js';
 import type { LockLostReason } from './events.js';
 import { generationOf, Lock } from './lock.js';
-import { ContactPending, type Membership } from './membership/membership.js';
+import { ContactPending, Stalled, type Membership } from './membership/membership.js';
 import type { RedisNode } from './node.js';
 import { minTtlOf, type ResolvedClientOptions } from './options.js';
 import { NodePool, type Emit } from './pool.js';
@@ -148,7 +148,7 @@ export class LockEngine {
     try {
       nodes = this.route(key);
     } catch (error) {
-      if (!(error instanceof ContactPending)) throw error;
+      if (!(error instanceof ContactPending) && !(error instanceof Stalled)) throw error;
       nodes = await this.#pool.routeAfterContact(key);
     }
     const token = this.runtime.token();
@@ -213,6 +213,11 @@ export class LockEngine {
         this.reportBackground(error as ShardlockError);
       });
     }
+  }
+
+  /** Releases `lock`'s token on one node in the background; a failure is emitted. */
+  releaseOn(node: RedisNode, lock: Lock): void {
+    this.#releaseOn([node], lock.key, lock.token);
   }
 
   /** Tracks `lock` as held on `nodes`, so that a node's loss is told to its holders. */

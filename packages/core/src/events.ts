@@ -43,7 +43,7 @@ export interface RebalanceEvent {
    */
   readonly reason: 'add' | 'remove' | 'failover' | 'rejoin' | 'start';
   readonly nodeId: string;
-  /** Share of keys whose owner changed, from 0 to 1 (sampled over 4,096 keys). */
+  /** Share of keys whose owner changed, from 0 to 1 (sampled over 4,096 keys when first read). */
   readonly movedShare: number;
 }
 

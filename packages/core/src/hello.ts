@@ -12,6 +12,8 @@ export interface Hello {
    * one second off and counts the doubt against itself (a longer quarantine, never shorter).
    */
   readonly uptimeMs: number;
+  /** An upper bound of the server's age, in ms (`uptime_in_seconds` + 1 s). */
+  readonly ageLimitMs: number;
   /** The server's clock at the contact, µs. */
   readonly nowUs: number;
   /** The cluster record the server holds. */
@@ -76,6 +78,7 @@ export async function readHello(conn: Connection, keys: HelloKeys, nodeId: strin
   return {
     runId,
     uptimeMs: Math.max(0, (Number(uptime) - 1) * 1000),
+    ageLimitMs: Number(uptime) < 0 ? Number.POSITIVE_INFINITY : (Number(uptime) + 1) * 1000,
     nowUs: Number(nowUs),
     record: parseRecord(record),
   };

@@ -145,8 +145,14 @@ export class Lock implements AsyncDisposable {
     );
     if (refused) {
       this.markLost('not-owner');
-      // Where the extend did place the lease, take it back: nobody believes it.
-      this.#engine.releaseInBackground(this);
+      // Where this extend placed the lease, take it back: nobody believes it. Where the lease
+      // was held before, it stays until the holder releases or it expires: the holder may
+      // still be working under it until it sees the loss (found in the simulator: freeing it
+      // here let another client in while withLock's work had not yet seen its signal).
+      added.forEach((node, i) => {
+        const result = results[held.length + i]!;
+        if (result.status === 'fulfilled' && result.value > 0) this.#engine.releaseOn(node, this);
+      });
       throw new LockLostError(
         `lock on ${JSON.stringify(this.key)} is no longer held by this token (expired or taken)`,
         { key: this.key, nodeId: this.nodeId },

@@ -66,7 +66,6 @@ export class RedisNode {
   #up = false;
   #contacting = false;
   #failures = 0;
-  #checking = false;
   #lastError: Error | undefined;
   #refusal: ShardlockError | undefined;
   #inFlight = 0;
@@ -213,6 +212,7 @@ export class RedisNode {
 
   #markDown(reason: DownReason): void {
     this.#up = false;
+    this.#failures = 0;
     this.#generation++;
     this.#listener.lost(this, reason);
   }
@@ -226,22 +226,28 @@ export class RedisNode {
   }
 
   async #check(): Promise<void> {
-    if (this.#checking || this.#conn.status !== 'ready') return;
-    this.#checking = true;
+    if (this.#conn.status !== 'ready') return;
+    // Not met yet (or met and lost): meet it again; #contact runs one at a time.
+    if (!this.#up) {
+      await this.#contact();
+      return;
+    }
+    // PINGs overlap when the server hangs: one per tick, each failure counted when it times
+    // out, so a hang is found within interval × threshold + commandTimeout, the detection
+    // lag the handoff window is sized for. (Skipping ticks while a PING waits found it up to
+    // an interval later, measured in the simulator.)
+    const generation = this.#generation;
     try {
-      if (!this.#up) {
-        await this.#contact();
-        return;
-      }
       await this.#conn.ping();
+      if (generation !== this.#generation) return;
       this.#failures = 0;
       this.#flushOrphans();
     } catch (error) {
+      // A method call, not a field read: the node may have gone down while the PING waited.
+      if (generation !== this.#generation || !this.up) return;
       this.#failures++;
       this.#lastError = error as Error;
-      if (this.#up && this.#failures >= this.#settings.healthThreshold) this.#markDown('health');
-    } finally {
-      this.#checking = false;
+      if (this.#failures >= this.#settings.healthThreshold) this.#markDown('health');
     }
   }
 
@@ -251,7 +257,16 @@ export class RedisNode {
    * still run it later, and nobody would believe that grant (docs/safety.md, lost replies).
    */
   async run(redisKey: string, arg: string, cleanup: boolean): Promise<BatchReply> {
-    if (!this.#up) await this.#whenUsable(redisKey);
+    if (!this.#up) {
+      try {
+        await this.#whenUsable(redisKey);
+      } catch (error) {
+        // A release that could not be sent is owed all the same: an extend sent before the
+        // node went quiet may still run there.
+        if (cleanup && arg.startsWith(OP_RELEASE)) this.#orphan(redisKey, arg);
+        throw error;
+      }
+    }
     let batch = this.#pending;
     if (batch === undefined || batch.args.length >= MAX_BATCH) batch = this.#open();
     const index = batch.args.push(arg) - 1;
@@ -285,6 +300,20 @@ export class RedisNode {
       // Itself cleaned up if lost: a later reply owes it again.
       this.run(orphans[i]!, orphans[i + 1]!, true).catch(() => undefined);
     }
+  }
+
+  /**
+   * Closes the connection of a node that left, once the releases it owes are sent (a paused
+   * server may still run a grant whose reply was lost, and a closed socket's bytes are still
+   * read): it waits for the node to answer, at most `linger` ms (by then they have expired).
+   */
+  async retire(timeout: number, linger: number): Promise<void> {
+    const rt = this.#rt;
+    const until = rt.now() + linger;
+    while (this.#orphans.length > 0 && !this.#closed && rt.now() < until) {
+      await new Promise<void>((resolve) => rt.setTimeout(resolve, this.#settings.healthInterval));
+    }
+    await this.close(timeout);
   }
 
   /** Closes the connection: politely when the node answers, at once otherwise. */

@@ -7,8 +7,9 @@ import {
 } from './errors.js';
 import type { LockClientEvents } from './events.js';
 import type { Hello } from './hello.js';
-import { ContactPending, Membership } from './membership/membership.js';
+import { ContactPending, Membership, Stalled } from './membership/membership.js';
 import { readRecords, type ReadRecord } from './membership/records.js';
+import { movedShare } from './membership/views.js';
 import type { ContactInfo, Decision } from './membership/types.js';
 import { RedisNode, type NodeListener } from './node.js';
 import type { ResolvedNodeSpec } from './node-spec.js';
@@ -18,7 +19,15 @@ import {
   redisOptionsOf,
   type ResolvedClientOptions,
 } from './options.js';
-import { checkMembers, checkSettings, memberField, memberValue, settingsText } from './record.js';
+import {
+  checkMembers,
+  checkSettings,
+  memberField,
+  memberValue,
+  parseIncarnation,
+  settingsText,
+  type Incarnation,
+} from './record.js';
 import type { Runtime } from './runtime.js';
 
 /** How the pool tells its client about events. */
@@ -57,6 +66,7 @@ export class NodePool {
   #started = false;
   #fatal: ShardlockError | undefined;
   #wake: unknown;
+  #heart: unknown;
   #closed = false;
 
   /**
@@ -105,11 +115,13 @@ export class NodePool {
         detectionLag: detectionLagOf(options),
         restartQuarantine: options.restartQuarantine,
         syncRetry: Math.min(options.healthCheckInterval, options.handoffWindow),
+        beatEvery: options.healthCheckInterval,
       },
       options.vnodes,
       nodes,
     );
     this.#ready = Promise.all(nodes.map((n) => n.handle.settled)).then(() => this.#start());
+    this.#beat();
   }
 
   /** Membership: routes, ring, epoch. */
@@ -139,13 +151,18 @@ export class NodePool {
 
   /**
    * The nodes that must all grant `key` now. Waits for the first contact of a node on the
-   * route: nothing is routed to a server whose incarnation is unknown.
+   * route (nothing is routed to a server whose incarnation is unknown), and takes a stall of
+   * this process into account first.
    */
   async routeAfterContact(key: string): Promise<readonly RedisNode[]> {
     for (;;) {
       try {
         return this.#membership.route(key, this.#rt.now());
       } catch (error) {
+        if (error instanceof Stalled) {
+          this.#act(this.#membership.beat(this.#rt.now()));
+          continue;
+        }
         if (!(error instanceof ContactPending)) throw error;
         await this.#ready;
         this.check();
@@ -195,24 +212,33 @@ export class NodePool {
     // Before the start, contacts wait to be decided on with every node's record at hand.
     if (!this.#started) {
       this.#hellos.set(node, hello);
+      this.#membership.reachable(node.id);
+      this.#arm();
       return;
     }
+    // A client that refused to start writes nothing and decides nothing.
+    if (this.#fatal !== undefined) return;
     try {
       this.#checkRecord(node.id, hello);
     } catch (error) {
       this.#refused(node, error as ShardlockError);
       return;
     }
-    this.#meet(node, hello, this.#served(node.id));
+    this.#meet(node, hello, this.#listed(node.id));
   }
 
-  #meet(node: RedisNode, hello: Hello, served: boolean): void {
+  #meet(node: RedisNode, hello: Hello, listed: boolean): void {
     const now = this.#rt.now();
+    const recorded = ownIncarnation(hello);
     const info: ContactInfo = {
       runId: hello.runId,
       uptimeMs: hello.uptimeMs,
+      ageLimitMs: hello.ageLimitMs,
       recordedTrustIn: recordedTrustIn(hello),
-      served,
+      // The first client to meet this incarnation knew better whether it had served: it
+      // looked before anyone listed it.
+      served: recorded?.served ?? listed,
+      listed,
     };
     this.#act(this.#membership.contact(node.id, info, now));
   }
@@ -226,9 +252,10 @@ export class NodePool {
       return;
     }
     this.#emit('nodeError', { nodeId: node.id, error });
-    // Before the start a misconfigured node stops the client; later it only stays down.
+    // Before the start a misconfigured node stops the client; later its keys are refused
+    // (never failed over: other clients may be using it).
     if (!this.#started) this.#fatal ??= error;
-    else this.#act(this.#membership.lost(node.id, this.#rt.now()));
+    else this.#membership.refuse(node.id, error);
   }
 
   #checkRecord(nodeId: string, hello: Hello): void {
@@ -238,7 +265,7 @@ export class NodePool {
   }
 
   /** Whether some record lists `id`; true also when a member's record is unknown. */
-  #served(id: string): boolean {
+  #listed(id: string): boolean {
     for (const other of this.#membership.ids()) if (!this.#records.has(other)) return true;
     for (const { record } of this.#records.values()) if (record.members.has(id)) return true;
     return false;
@@ -259,6 +286,13 @@ export class NodePool {
     if (this.#fatal !== undefined) return;
     const ids = [...this.#membership.weights.keys()];
     const reading = readRecords([...this.#records.values()], ids, this.#options.handoffWindow);
+    if (reading.stale !== undefined) {
+      this.#fatal = new SettingsMismatchError(
+        `${reading.stale}: start a client with the node list the cluster uses now (a change in progress is recorded once one client has applied it)`,
+        'nodes',
+      );
+      return;
+    }
     const allRead = contacted.length === this.#nodes.size;
     for (const node of contacted) {
       this.#meet(node, this.#hellos.get(node)!, reading.listed.has(node.id) || !allRead);
@@ -284,14 +318,20 @@ export class NodePool {
         case 'restarted':
           this.#emit('nodeRestarted', { nodeId: decision.nodeId });
           break;
-        case 'rebalance':
+        case 'rebalance': {
+          // The share is sampled over 4,096 keys: worked out only if someone reads it.
+          const { before, after } = decision;
+          let share: number | undefined;
           this.#emit('rebalance', {
             epoch: decision.epoch,
             reason: decision.reason,
             nodeId: decision.nodeId,
-            movedShare: decision.movedShare,
+            get movedShare() {
+              return (share ??= movedShare(before, after));
+            },
           });
           break;
+        }
         case 'handoffEnd':
           this.#emit('handoffEnd', { epoch: decision.epoch });
           break;
@@ -301,19 +341,27 @@ export class NodePool {
         case 'retire': {
           const node = this.#nodes.get(decision.nodeId);
           this.#nodes.delete(decision.nodeId);
-          if (node !== undefined) void node.close(this.#options.commandTimeout);
+          if (node !== undefined)
+            void node.retire(this.#options.commandTimeout, this.#options.maxTtl);
           break;
         }
         case 'recordIncarnation': {
           const node = this.#nodes.get(decision.nodeId);
-          if (node !== undefined && this.#started) {
-            this.#writeRecord(node, { runId: decision.runId, trustIn: decision.trustIn });
+          if (node !== undefined && this.#started && this.#fatal === undefined) {
+            this.#writeRecord(node, decision);
           }
           break;
         }
       }
     }
     this.#arm();
+  }
+
+  /** The heartbeat: a late one tells membership this process stalled. */
+  #beat(): void {
+    if (this.#closed) return;
+    this.#heart = this.#rt.setTimeout(() => this.#beat(), this.#options.healthCheckInterval);
+    this.#act(this.#membership.beat(this.#rt.now()));
   }
 
   #arm(): void {
@@ -335,10 +383,12 @@ export class NodePool {
   async #syncFences(epoch: number, from: readonly string[], to: readonly string[]): Promise<void> {
     try {
       let highest = 0;
-      for (const counter of await Promise.all(from.map((id) => this.#usable(id).raiseFence(0)))) {
+      // `async` callbacks: a node found down fails the sync; it must not strand the other reads.
+      const counters = await Promise.all(from.map(async (id) => this.#usable(id).raiseFence(0)));
+      for (const counter of counters) {
         highest = Math.max(highest, counter);
       }
-      await Promise.all(to.map((id) => this.#usable(id).raiseFence(highest)));
+      await Promise.all(to.map(async (id) => this.#usable(id).raiseFence(highest)));
       if (!this.#closed) this.#act(this.#membership.synced(epoch));
     } catch (error) {
       if (this.#closed) return;
@@ -358,11 +408,7 @@ export class NodePool {
    * Writes what this client knows into a node's record: the shared settings, the node's id,
    * its incarnation and the members (where absent, since `since`).
    */
-  #writeRecord(
-    node: RedisNode,
-    incarnation: { runId: string; trustIn: number } | undefined,
-    extra: readonly string[] = [],
-  ): void {
+  #writeRecord(node: RedisNode, incarnation: Met | undefined, extra: readonly string[] = []): void {
     void this.#record(node, incarnation, extra).catch((error: unknown) => {
       if (!this.#closed) this.#emit('nodeError', { nodeId: node.id, error: error as Error });
     });
@@ -370,7 +416,7 @@ export class NodePool {
 
   async #record(
     node: RedisNode,
-    incarnation: { runId: string; trustIn: number } | undefined,
+    incarnation: Met | undefined,
     extra: readonly string[],
   ): Promise<void> {
     const args = [
@@ -378,6 +424,7 @@ export class NodePool {
       node.id,
       incarnation?.runId ?? '',
       String(Math.ceil(incarnation?.trustIn ?? 0)),
+      incarnation?.served === false ? 'n' : 's',
     ];
     // Where absent: since the founding (0), unless this client is the one adding it now.
     for (const [id, weight] of this.#membership.weights) {
@@ -392,9 +439,9 @@ export class NodePool {
       unknown,
     ];
     if (reply[0] !== this.#settings) checkSettings(reply[0], this.#options, node.id);
-    const stored = /^(\w+):(\d+)$/.exec(reply[2]);
-    if (incarnation !== undefined && stored?.[1] === incarnation.runId) {
-      const trustIn = (Number(stored[2]) - Number(reply[3])) / 1000;
+    const stored = parseIncarnation(reply[2]);
+    if (incarnation !== undefined && stored?.runId === incarnation.runId) {
+      const trustIn = (stored.trustedFromUs - Number(reply[3])) / 1000;
       if (trustIn > incarnation.trustIn + 1) {
         this.#act(this.#membership.trustNoEarlierThan(node.id, this.#rt.now() + trustIn));
       }
@@ -443,7 +490,9 @@ export class NodePool {
             this.#records.set(n.id, { record: h.record, nowUs: h.nowUs });
           }),
       );
-      const served = hello.record.members.has(spec.id) || this.#served(spec.id);
+      const served =
+        ownIncarnation(hello)?.served ??
+        (hello.record.members.has(spec.id) || this.#listed(spec.id));
       const q = quarantineOf(this.#options);
       let wait = recordedTrustIn(hello) ?? 0;
       if (this.#options.restartQuarantine && served && hello.uptimeMs < q) {
@@ -453,7 +502,7 @@ export class NodePool {
       if (joining.failure !== undefined) throw joining.failure;
       this.check();
       const now = this.#rt.now();
-      this.#writeRecord(node, { runId: hello.runId, trustIn: 0 }, [
+      this.#writeRecord(node, { runId: hello.runId, trustIn: 0, served }, [
         memberField(spec.id),
         memberValue(spec.weight, 'serving', '@now'),
         's',
@@ -526,15 +575,29 @@ export class NodePool {
     if (this.#closed) return;
     this.#closed = true;
     this.#rt.clearTimeout(this.#wake);
+    this.#rt.clearTimeout(this.#heart);
     const nodes = [...this.#nodes.values(), ...this.#joining.keys()];
     await Promise.all(nodes.map((node) => node.close(this.#options.commandTimeout)));
   }
 }
 
-/** ms from now until the incarnation the node's own record names is trusted, if it is this one. */
-function recordedTrustIn(hello: Hello): number | undefined {
+/** What this client met: an incarnation, the ms until it is trusted, whether it may have served. */
+interface Met {
+  readonly runId: string;
+  readonly trustIn: number;
+  readonly served: boolean;
+}
+
+/** The incarnation the node's own record names, if it is the server's current one. */
+function ownIncarnation(hello: Hello): Incarnation | undefined {
   const incarnation = hello.record.incarnation;
-  if (incarnation?.runId !== hello.runId) return undefined;
+  return incarnation?.runId === hello.runId ? incarnation : undefined;
+}
+
+/** ms from now until the node's current incarnation is trusted, as its record says. */
+function recordedTrustIn(hello: Hello): number | undefined {
+  const incarnation = ownIncarnation(hello);
+  if (incarnation === undefined) return undefined;
   return Math.max(0, (incarnation.trustedFromUs - hello.nowUs) / 1000);
 }
 

@@ -12,9 +12,18 @@ export interface ClusterRecord {
   /** The node id the first client gave this server. */
   readonly self: string | undefined;
   /** This server's incarnation, once a client has met it. */
-  readonly incarnation: { readonly runId: string; readonly trustedFromUs: number } | undefined;
+  readonly incarnation: Incarnation | undefined;
   /** Node ids that have served (or were removed), by id. */
   readonly members: ReadonlyMap<string, MemberEntry>;
+}
+
+/** A server's incarnation as the first client to meet it recorded it. */
+export interface Incarnation {
+  readonly runId: string;
+  /** On the server's clock, µs. */
+  readonly trustedFromUs: number;
+  /** False when it was met brand new: no record listed its id, so it held no lease before. */
+  readonly served: boolean;
 }
 
 /** One node id in a record. */
@@ -74,10 +83,11 @@ export function parseRecord(flat: readonly unknown[]): ClusterRecord {
   return { settings, self, incarnation, members };
 }
 
-/** Reads `run_id:trustedFromµs`. */
-export function parseIncarnation(value: string): ClusterRecord['incarnation'] {
-  const match = /^(\w+):(\d+)$/.exec(value);
-  return match === null ? undefined : { runId: match[1]!, trustedFromUs: Number(match[2]) };
+/** Reads `run_id:trustedFromµs:n|s`. */
+export function parseIncarnation(value: string): Incarnation | undefined {
+  const match = /^(\w+):(\d+):([ns])$/.exec(value);
+  if (match === null) return undefined;
+  return { runId: match[1]!, trustedFromUs: Number(match[2]), served: match[3] === 's' };
 }
 
 function parseMember(value: string): MemberEntry | undefined {

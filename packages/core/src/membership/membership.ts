@@ -1,5 +1,7 @@
 import type { HashRing } from '@shardlock/ring';
-import { NodeQuarantinedError, NodeUnavailableError } from '../errors.js';
+import { NodeUnavailableError } from '../errors.js';
+import { candidates, maybeFailedOver, type Handoff } from './handoffs.js';
+import { ContactPending, member, quarantined, Stalled, type Member } from './member.js';
 import type {
   ContactInfo,
   Decision,
@@ -7,55 +9,9 @@ import type {
   NodeState,
   RebalanceReason,
 } from './types.js';
-import { movedShare, ringOf, viewOf, type View } from './views.js';
+import { ringOf, viewOf, type View } from './views.js';
 
-/** One member as membership sees it; `T` is the pool's handle of its connection. */
-interface Member<T> {
-  readonly id: string;
-  readonly weight: number;
-  /** `undefined` for a node known only from the cluster's record (removed by another client). */
-  readonly handle: T | undefined;
-  /** The route of a key it owns outside a handoff: made once, not per lock. */
-  readonly alone: readonly T[];
-  /** Its server's incarnation has been read since this client met it. */
-  known: boolean;
-  runId: string | undefined;
-  /** When it was last seen down; `undefined` while up. */
-  downSince: number | undefined;
-  /** Its keys are refused until then: its server may have restarted empty. */
-  trustAt: number;
-  /** Down for the quarantine: absent from every view's ring, its keys on successors. */
-  failedOver: boolean;
-  /** Removed: absent from the current view, still in the views of open handoffs. */
-  leaving: boolean;
-}
-
-/** A view some other client may still be using, honoured until `until` and a fence sync. */
-interface Handoff {
-  readonly view: View;
-  ring: HashRing;
-  readonly epoch: number;
-  readonly until: number;
-  /** While a fence sync runs, or when it may be tried again. */
-  syncing: boolean;
-  retryAt: number;
-}
-
-/**
- * Thrown by {@link Membership.route} for a key whose node's server has not been met yet:
- * nothing may be routed to a node whose incarnation is unknown (docs/safety.md, "late
- * clients"). The engine waits for the contact and routes again; it never leaves the client.
- */
-export class ContactPending extends Error {
-  /** The node waited for. */
-  readonly nodeId: string;
-
-  /** @param nodeId - the node not met yet */
-  constructor(nodeId: string) {
-    super(`node ${JSON.stringify(nodeId)} has not been reached yet`);
-    this.nodeId = nodeId;
-  }
-}
+export { ContactPending, Stalled } from './member.js';
 
 const NONE: readonly Decision[] = Object.freeze([]);
 
@@ -68,10 +24,13 @@ export class Membership<T> {
   readonly #timing: MembershipTiming;
   readonly #vnodes: number;
   readonly #members = new Map<string, Member<T>>();
-  #current: View = viewOf(new Map());
+  #current: View;
   #ring: HashRing;
   #handoffs: Handoff[] = [];
+  #maybe: ReadonlySet<string> = new Set();
   #epoch = 0;
+  /** When this process last showed it was running (`beat()`); `undefined` before the first. */
+  #lastBeat: number | undefined;
 
   /**
    * @param timing - quarantine, handoff window and detection lag
@@ -87,7 +46,7 @@ export class Membership<T> {
     this.#vnodes = vnodes;
     for (const { id, weight, handle } of nodes) this.#members.set(id, member(id, weight, handle));
     this.#current = viewOf(new Map(nodes.map((n) => [n.id, n.weight])));
-    this.#ring = ringOf(this.#current, this.#failedOver(), vnodes);
+    this.#ring = ringOf(this.#current, new Set(), vnodes);
   }
 
   /** Rises with every change of any view's ring. */
@@ -130,18 +89,22 @@ export class Membership<T> {
   /** ms until a member's keys are served again; 0 when they are. */
   quarantinedFor(id: string, now: number): number {
     const m = this.#members.get(id);
-    if (m === undefined) return 0;
-    return Math.max(0, Math.ceil(this.#refusedUntil(m) - now));
+    return m === undefined ? 0 : Math.max(0, Math.ceil(this.#refusedUntil(m) - now));
   }
 
   /**
-   * The nodes that must all grant `key` now, old owners first and the current owner last, so
-   * that the last grant can carry the highest fence. Outside a handoff: one cached array.
+   * The nodes that must all grant `key` now: the current owner last (its grant carries the
+   * highest fence), and before it every node another client may still place the key on.
+   * Outside a handoff: one cached array.
    * @throws {@link NodeQuarantinedError} when a node on the route is down or not yet trusted
    * @throws {@link NodeUnavailableError} when no node serves
    * @throws {@link ContactPending} when a node on the route has not been met yet
+   * @throws {@link Stalled} when this process stalled and must `beat()` first
    */
   route(key: string, now: number): readonly T[] {
+    if (this.#lastBeat !== undefined && now - this.#lastBeat > 2 * this.#timing.beatEvery) {
+      throw new Stalled('this process stalled: its view of the nodes is stale');
+    }
     if (this.#ring.size === 0) {
       throw new NodeUnavailableError('no node is serving: every node is removed or failed over', {
         key,
@@ -150,15 +113,19 @@ export class Membership<T> {
     const owner = this.#members.get(this.#ring.owner(key))!;
     this.#check(owner, key, now);
     if (this.#handoffs.length === 0) return owner.alone;
-    let nodes: T[] | undefined;
-    for (const handoff of this.#handoffs) {
-      if (handoff.ring.size === 0) continue;
-      const old = this.#members.get(handoff.ring.owner(key));
-      if (old === undefined || old === owner || nodes?.includes(old.handle!) === true) continue;
-      this.#check(old, key, now, handoff.until);
-      (nodes ??= []).push(old.handle!);
+    const nodes: T[] = [];
+    const add = (id: string, until: number): void => {
+      const m = this.#members.get(id);
+      if (m === undefined || m === owner || nodes.includes(m.handle!)) return;
+      this.#check(m, key, now, until);
+      nodes.push(m.handle!);
+    };
+    for (const h of this.#handoffs) {
+      if (h.ring !== undefined)
+        for (const id of candidates(h.ring, key, this.#maybe)) add(id, h.until);
     }
-    if (nodes === undefined) return owner.alone;
+    for (const id of candidates(this.#ring, key, this.#maybe)) add(id, 0);
+    if (nodes.length === 0) return owner.alone;
     nodes.push(owner.handle!);
     return nodes;
   }
@@ -169,6 +136,8 @@ export class Membership<T> {
       // grant its keys there, and this one cannot reach it.
       throw quarantined(m.id, key, 'was removed by another client', ghostUntil - now);
     }
+    // Refused by this client only: others may use it, so it is never failed over.
+    if (m.refusal !== undefined) throw m.refusal;
     if (!m.known && m.downSince === undefined) throw new ContactPending(m.id);
     const until = this.#refusedUntil(m);
     if (m.downSince === undefined && now >= until) return;
@@ -191,15 +160,33 @@ export class Membership<T> {
     return [{ type: 'quarantined', nodeId: id, until: now + this.#timing.quarantine }];
   }
 
+  /**
+   * The node's server answered before this client could decide on it (its first contacts
+   * are decided together, once every node has answered or failed): it is not down, whatever
+   * its first connection said, so it must not fail over meanwhile.
+   */
+  reachable(id: string): void {
+    const m = this.#members.get(id);
+    if (m !== undefined && !m.known) m.downSince = undefined;
+  }
+
+  /**
+   * This client cannot use the node as configured (its record disagrees, a permission is
+   * missing): its keys fail with `error` until a contact succeeds. No failover follows, for
+   * other clients may well be using the node (docs/safety.md, "settings").
+   */
+  refuse(id: string, error: Error): void {
+    const m = this.#members.get(id);
+    if (m !== undefined) m.refusal = error;
+  }
+
   /** The node's server answered: first contact, or again after an outage or restart. */
   contact(id: string, info: ContactInfo, now: number): readonly Decision[] {
     const m = this.#members.get(id);
     if (m?.handle === undefined) return NONE;
     const q = this.#timing.quarantine;
-    const lag = this.#timing.detectionLag;
     const decisions: Decision[] = [];
-    const wasDown = m.downSince !== undefined;
-    const downFor = wasDown ? now - m.downSince! : 0;
+    const downFor = m.downSince === undefined ? undefined : now - m.downSince;
     const firstContact = !m.known;
     if (m.known && m.runId !== info.runId) {
       decisions.push({ type: 'restarted', nodeId: id });
@@ -208,29 +195,93 @@ export class Membership<T> {
     }
     if (info.recordedTrustIn !== undefined) {
       m.trustAt = Math.max(m.trustAt, now + info.recordedTrustIn);
-    } else if (firstContact && this.#timing.restartQuarantine && info.served && info.uptimeMs < q) {
-      // Met for the first time, young, and listed as a member: it may have lost leases.
+    } else if (
+      firstContact &&
+      !m.failedOver &&
+      this.#timing.restartQuarantine &&
+      info.served &&
+      info.uptimeMs < q
+    ) {
+      // Met for the first time, young, and listed as a member: it may have lost leases. (One
+      // this client failed over was out of reach for a quarantine already: any lease of its
+      // earlier run is over, and other clients may be taking it back now.)
       m.trustAt = Math.max(m.trustAt, now + q - info.uptimeMs);
     }
-    // Another client, which saw it down sooner (or saw it die before this client met it),
-    // may have failed its keys over and granted them on successors: win there too.
-    const othersMayHaveFailedOver = wasDown
-      ? downFor + 2 * lag >= q
-      : firstContact && this.#timing.restartQuarantine && info.served && info.uptimeMs < q + lag;
+    const window = this.#othersMayHaveFailedOver(info, firstContact ? undefined : (downFor ?? 0));
     m.known = true;
     m.runId = info.runId;
     m.downSince = undefined;
+    m.refusal = undefined;
     if (m.trustAt > now) decisions.push({ type: 'quarantined', nodeId: id, until: m.trustAt });
     decisions.push({
       type: 'recordIncarnation',
       nodeId: id,
       runId: info.runId,
       trustIn: Math.max(0, m.trustAt - now),
+      served: info.served,
     });
-    if (othersMayHaveFailedOver && !m.failedOver && !m.leaving && this.#current.members.has(id)) {
-      const from = viewOf(this.#current.members, new Set([id]));
-      decisions.push(...this.#openHandoff(from, Math.max(now, m.trustAt), 'rejoin', id));
+    if (window > 0 && !m.failedOver && !m.leaving && this.#current.members.has(id)) {
+      const reason = firstContact ? 'start' : 'rejoin';
+      decisions.push(this.#openMaybe(id, Math.max(now, m.trustAt) + window, reason));
     }
+    return decisions;
+  }
+
+  /**
+   * For how long a node that answers again (or for the first time) must also be won on its
+   * successors: another client may have failed it over and still grant its keys there.
+   * @param downFor - how long this client saw it down; `undefined` at a first contact
+   */
+  #othersMayHaveFailedOver(info: ContactInfo, downFor: number | undefined): number {
+    const { quarantine: q, detectionLag: lag, handoffWindow } = this.#timing;
+    // Back from an outage: another client that saw it down up to a detection lag sooner
+    // may have failed it over; until the whole window has passed it may still be in its own.
+    if (downFor !== undefined) return downFor + 2 * lag >= q ? handoffWindow : 0;
+    // Young and served before: it may have restarted empty, and others failed its old run
+    // over.
+    if (info.served && info.uptimeMs < q + lag && this.#timing.restartQuarantine) {
+      return handoffWindow;
+    }
+    // No client lists it, or this run is surely younger than a quarantine: nobody can have
+    // failed it over.
+    if (!info.listed || info.ageLimitMs < q) return 0;
+    // Old: others may have failed it over during an outage this client never saw, and not
+    // seen it back yet. They do within a detection lag of its return, and then hand its keys
+    // back through a window of their own.
+    return lag;
+  }
+
+  /**
+   * The pool's heartbeat. A beat that comes much later than due means this process did not
+   * run meanwhile (SIGSTOP, a long GC pause): its failure detector was stopped too, so other
+   * clients may have failed nodes over and granted their keys on successors while it saw
+   * nothing. It then wins on successors too, as after an outage of its own.
+   */
+  beat(now: number): readonly Decision[] {
+    const last = this.#lastBeat;
+    this.#lastBeat = now;
+    const { beatEvery, detectionLag: lag, quarantine: q } = this.#timing;
+    if (last === undefined || now - last <= 2 * beatEvery) return NONE;
+    if (now - last - beatEvery + 2 * lag < q) return NONE;
+    const decisions: Decision[] = [];
+    let unfailed = false;
+    for (const m of [...this.#members.values()]) {
+      if (m.handle === undefined) continue;
+      if (m.downSince !== undefined) {
+        // Seen down before the stall: it may have come back meanwhile and be used alone by
+        // others. Its keys wait (as for a node just seen down) until this client sees it
+        // back, or fails it over anew. (One seen back already takes its rejoin path.)
+        unfailed ||= m.failedOver;
+        m.failedOver = false;
+        m.downSince = now;
+        decisions.push({ type: 'quarantined', nodeId: m.id, until: now + q });
+        continue;
+      }
+      if (m.leaving || !m.known || !this.#current.members.has(m.id)) continue;
+      const until = Math.max(now, m.trustAt) + this.#timing.handoffWindow;
+      decisions.push(this.#openMaybe(m.id, until, 'rejoin'));
+    }
+    if (unfailed) this.#rebuild();
     return decisions;
   }
 
@@ -253,7 +304,7 @@ export class Membership<T> {
     this.#members.set(id, m);
     const before = this.#current;
     this.#current = viewOf(new Map([...before.members, [id, weight]]));
-    return this.#openHandoff(before, now, 'add', id);
+    return [this.#openView(before, id, now + this.#timing.handoffWindow, 'add')];
   }
 
   /** Takes a member out of the current view; it stays an old owner for a handoff window. */
@@ -265,7 +316,7 @@ export class Membership<T> {
     const members = new Map(before.members);
     members.delete(id);
     this.#current = viewOf(members);
-    return this.#openHandoff(before, now, 'remove', id);
+    return [this.#openView(before, id, now + this.#timing.handoffWindow, 'remove')];
   }
 
   /**
@@ -284,18 +335,13 @@ export class Membership<T> {
       if (!this.#current.members.has(id) || left <= 0) continue;
       const members = new Map(this.#current.members);
       members.delete(id);
-      decisions.push(
-        ...this.#openHandoff(viewOf(members), now + left - this.#timing.handoffWindow, 'start', id),
-      );
+      decisions.push(this.#openView(viewOf(members), id, now + left, 'start'));
     }
     for (const [id, { weight, left }] of removed) {
       if (this.#members.has(id) || left <= 0) continue;
-      const ghost: Member<T> = { ...member<T>(id, weight, undefined), known: true, leaving: true };
-      this.#members.set(id, ghost);
+      this.#members.set(id, { ...member<T>(id, weight, undefined), known: true, leaving: true });
       const members = new Map([...this.#current.members, [id, weight]]);
-      decisions.push(
-        ...this.#openHandoff(viewOf(members), now + left - this.#timing.handoffWindow, 'start', id),
-      );
+      decisions.push(this.#openView(viewOf(members), id, now + left, 'start'));
     }
     return decisions;
   }
@@ -315,36 +361,27 @@ export class Membership<T> {
     return wake;
   }
 
-  /** Moves time on: failovers, rejoins, and handoffs whose window has passed. */
+  /** Moves time on: failovers, rejoins, and windows whose time has passed. */
   advance(now: number): readonly Decision[] {
     const decisions: Decision[] = [];
-    let changed: { reason: RebalanceReason; id: string }[] | undefined;
-    for (const m of this.#members.values()) {
+    for (const m of [...this.#members.values()]) {
       if (m.handle === undefined) continue;
       if (
         !m.failedOver &&
         m.downSince !== undefined &&
         now >= m.downSince + this.#timing.quarantine
       ) {
+        // No window: its keys had no holder anyone still believes (the quarantine passed).
         m.failedOver = true;
-        (changed ??= []).push({ reason: 'failover', id: m.id });
-      } else if (m.failedOver && m.downSince === undefined && m.known && now >= m.trustAt) {
-        m.failedOver = false;
-        (changed ??= []).push({ reason: 'rejoin', id: m.id });
-      }
-    }
-    for (const { reason, id } of changed ?? []) {
-      if (reason === 'failover') {
-        // No handoff: its keys had no holder anyone still believes (the quarantine passed).
         const before = this.#ring;
         this.#rebuild();
-        decisions.push(this.#rebalance(reason, id, before));
-      } else if (this.#current.members.has(id)) {
-        // Back: its keys return to it, handed off from the successors that served them.
-        const from = viewOf(this.#current.members, new Set([id]));
-        decisions.push(...this.#openHandoff(from, now, 'rejoin', id));
-      } else {
-        this.#rebuild();
+        decisions.push(this.#rebalance('failover', m.id, before));
+      } else if (m.failedOver && m.downSince === undefined && m.known && now >= m.trustAt) {
+        // Back: its keys return to it, and win on the successors that served them meanwhile.
+        m.failedOver = false;
+        if (this.#current.members.has(m.id)) {
+          decisions.push(this.#openMaybe(m.id, now + this.#timing.handoffWindow, 'rejoin'));
+        } else this.#rebuild();
       }
     }
     for (const h of this.#handoffs) {
@@ -353,30 +390,37 @@ export class Membership<T> {
       decisions.push({
         type: 'syncFences',
         epoch: h.epoch,
-        from: h.ring.nodes
-          .map((n) => n.id)
-          .filter((id) => this.#members.get(id)?.handle !== undefined),
+        from: this.#reachable(),
         to: this.#ring.nodes.map((n) => n.id),
       });
     }
     return decisions;
   }
 
-  /** The fence sync of a handoff succeeded: it ends. */
+  /** Every member a fence sync reads: all but failed-over nodes and those out of reach. */
+  #reachable(): string[] {
+    const ids: string[] = [];
+    for (const m of this.#members.values())
+      if (m.handle !== undefined && !m.failedOver) ids.push(m.id);
+    return ids;
+  }
+
+  /** The fence sync of a window succeeded: it ends. */
   synced(epoch: number): readonly Decision[] {
     const index = this.#handoffs.findIndex((h) => h.epoch === epoch);
     if (index < 0) return NONE;
     this.#handoffs.splice(index, 1);
+    this.#maybe = maybeFailedOver(this.#handoffs);
     const decisions: Decision[] = [{ type: 'handoffEnd', epoch }];
     for (const m of [...this.#members.values()]) {
-      if (!m.leaving || this.#handoffs.some((h) => h.view.members.has(m.id))) continue;
+      if (!m.leaving || this.#handoffs.some((h) => h.view?.members.has(m.id) === true)) continue;
       this.#members.delete(m.id);
       if (m.handle !== undefined) decisions.push({ type: 'retire', nodeId: m.id });
     }
     return decisions;
   }
 
-  /** The fence sync of a handoff failed (a node did not answer): it is tried again later. */
+  /** The fence sync of a window failed (a node did not answer): it is tried again later. */
   syncFailed(epoch: number, now: number): void {
     const handoff = this.#handoffs.find((h) => h.epoch === epoch);
     if (handoff === undefined) return;
@@ -384,36 +428,40 @@ export class Membership<T> {
     handoff.retryAt = now + this.#timing.syncRetry;
   }
 
-  #openHandoff(from: View, start: number, reason: RebalanceReason, id: string): Decision[] {
+  #openView(from: View, nodeId: string, until: number, reason: RebalanceReason): Decision {
     this.#rebuild();
-    const epoch = this.#epoch;
     const ring = ringOf(from, this.#failedOver(), this.#vnodes);
+    this.#push({ kind: 'view', nodeId, view: from, ring, until });
+    return this.#rebalance(reason, nodeId, ring);
+  }
+
+  #openMaybe(nodeId: string, until: number, reason: RebalanceReason): Decision {
+    const before = this.#ring;
+    this.#rebuild();
+    this.#push({ kind: 'maybe', nodeId, view: undefined, ring: undefined, until });
+    this.#maybe = maybeFailedOver(this.#handoffs);
+    return this.#rebalance(reason, nodeId, before.has(nodeId) ? before.remove(nodeId) : before);
+  }
+
+  #push(handoff: Pick<Handoff, 'kind' | 'nodeId' | 'view' | 'ring' | 'until'>): void {
     this.#handoffs.push({
-      view: from,
-      ring,
-      epoch,
-      until: start + this.#timing.handoffWindow,
+      ...handoff,
+      epoch: this.#epoch,
       syncing: false,
-      retryAt: 0,
+      retryAt: Number.NEGATIVE_INFINITY,
     });
-    return [this.#rebalance(reason, id, ring)];
   }
 
   #rebalance(reason: RebalanceReason, nodeId: string, before: HashRing): Decision {
-    return {
-      type: 'rebalance',
-      epoch: this.#epoch,
-      reason,
-      nodeId,
-      movedShare: movedShare(before, this.#ring),
-    };
+    return { type: 'rebalance', epoch: this.#epoch, reason, nodeId, before, after: this.#ring };
   }
 
   /** Builds every view's ring anew (a member failed over or came back, or a view changed). */
   #rebuild(): void {
     const failedOver = this.#failedOver();
     this.#ring = ringOf(this.#current, failedOver, this.#vnodes);
-    for (const h of this.#handoffs) h.ring = ringOf(h.view, failedOver, this.#vnodes);
+    for (const h of this.#handoffs)
+      if (h.view !== undefined) h.ring = ringOf(h.view, failedOver, this.#vnodes);
     this.#epoch++;
   }
 
@@ -422,27 +470,4 @@ export class Membership<T> {
     for (const m of this.#members.values()) if (m.failedOver) ids.add(m.id);
     return ids;
   }
-}
-
-function member<T>(id: string, weight: number, handle: T | undefined): Member<T> {
-  return {
-    id,
-    weight,
-    handle,
-    alone: handle === undefined ? [] : [handle],
-    known: false,
-    runId: undefined,
-    downSince: undefined,
-    trustAt: 0,
-    failedOver: false,
-    leaving: false,
-  };
-}
-
-function quarantined(id: string, key: string, why: string, left: number): NodeQuarantinedError {
-  return new NodeQuarantinedError(
-    `node ${JSON.stringify(id)} ${why}: its keys are quarantined until leases granted on it can no longer be believed`,
-    Math.max(0, Math.ceil(left)),
-    { key, nodeId: id },
-  );
 }

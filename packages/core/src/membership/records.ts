@@ -1,4 +1,4 @@
-import type { ClusterRecord } from '../record.js';
+import type { ClusterRecord, MemberEntry } from '../record.js';
 
 /** A record as read from one node, with that node's clock at the reading. */
 export interface ReadRecord {
@@ -19,11 +19,22 @@ export interface RecordsReading {
   readonly added: ReadonlyMap<string, number>;
   /** Ids removed less than a handoff window ago that this client lacks: weight and ms left. */
   readonly removed: ReadonlyMap<string, { weight: number; left: number }>;
+  /**
+   * Why this client's node list cannot be right, if it cannot: it names a node the cluster
+   * removed, or lacks one that has served longer than a handoff window.
+   */
+  readonly stale: string | undefined;
+}
+
+/** An id's most recent entry across the records, with its age in ms (Infinity: founding). */
+interface Latest {
+  readonly entry: MemberEntry;
+  readonly age: number;
 }
 
 /**
  * Reads the records of every node that answered. Each record's times are on its own node's
- * clock, so ages are taken per record and the longest time left wins (the safe side).
+ * clock, so ages are taken per record, and for each id the youngest entry counts.
  * @param records - one per node that answered
  * @param ids - this client's node ids
  * @param window - the handoff window, ms
@@ -33,26 +44,33 @@ export function readRecords(
   ids: readonly string[],
   window: number,
 ): RecordsReading {
-  const listed = new Set<string>();
-  const added = new Map<string, number>();
-  const removed = new Map<string, { weight: number; left: number }>();
+  const latest = new Map<string, Latest>();
   let fresh = true;
   for (const { record, nowUs } of records) {
     if (record.settings !== undefined || record.members.size > 0) fresh = false;
     for (const [id, entry] of record.members) {
-      listed.add(id);
-      if (entry.sinceUs === 0) continue;
-      const left = window - (nowUs - entry.sinceUs) / 1000;
-      if (left <= 0) continue;
-      if (entry.state === 'serving' && ids.includes(id)) {
-        added.set(id, Math.max(added.get(id) ?? 0, left));
-      } else if (entry.state === 'removed' && !ids.includes(id)) {
-        const before = removed.get(id);
-        if (before === undefined || before.left < left)
-          removed.set(id, { weight: entry.weight, left });
-      }
+      const age = entry.sinceUs === 0 ? Number.POSITIVE_INFINITY : (nowUs - entry.sinceUs) / 1000;
+      const before = latest.get(id);
+      if (before === undefined || age < before.age) latest.set(id, { entry, age });
     }
   }
+  const added = new Map<string, number>();
+  const removed = new Map<string, { weight: number; left: number }>();
+  let stale: string | undefined;
+  for (const [id, { entry, age }] of latest) {
+    const left = window - age;
+    const mine = ids.includes(id);
+    if (entry.state === 'serving') {
+      if (mine && left > 0) added.set(id, left);
+      // Missing here yet serving for longer than a window: not a change in progress.
+      else if (!mine && left <= 0) {
+        stale ??= `node ${JSON.stringify(id)} serves in the cluster but is not in this client's node list`;
+      }
+    } else if (mine) {
+      stale ??= `node ${JSON.stringify(id)} was removed from the cluster but is in this client's node list`;
+    } else if (left > 0) removed.set(id, { weight: entry.weight, left });
+  }
+  const listed = new Set(latest.keys());
   const unlisted = fresh ? [] : ids.filter((id) => !listed.has(id));
-  return { fresh, listed, unlisted, added, removed };
+  return { fresh, listed, unlisted, added, removed, stale };
 }

@@ -1,3 +1,5 @@
+import type { HashRing } from '@shardlock/ring';
+
 /** The timing rules membership follows, all derived from the client's options. */
 export interface MembershipTiming {
   /** `maxTtl + drift`: how long a lease granted on a node may still be believed. */
@@ -10,6 +12,8 @@ export interface MembershipTiming {
   readonly restartQuarantine: boolean;
   /** How long to wait before trying a failed fence sync again, in ms. */
   readonly syncRetry: number;
+  /** How often the pool calls `beat()`, ms; a beat missed by as much means this process stalled. */
+  readonly beatEvery: number;
 }
 
 /** Why the serving ring changed. */
@@ -30,7 +34,9 @@ export type Decision =
       readonly epoch: number;
       readonly reason: RebalanceReason;
       readonly nodeId: string;
-      readonly movedShare: number;
+      /** The ring moved keys came from, and the one they are on now. */
+      readonly before: HashRing;
+      readonly after: HashRing;
     }
   /**
    * Raise the fence counter of every node in `to` to the highest of `from`, then call
@@ -53,6 +59,8 @@ export type Decision =
       readonly runId: string;
       /** ms from now. */
       readonly trustIn: number;
+      /** Whether it may have served before this incarnation (see {@link ContactInfo.served}). */
+      readonly served: boolean;
     };
 
 /** What a first (or renewed) contact with a node's server found. */
@@ -61,16 +69,24 @@ export interface ContactInfo {
   readonly runId: string;
   /** A lower bound of how long the server has run, in ms. */
   readonly uptimeMs: number;
+  /** An upper bound of how long the server has run, in ms. */
+  readonly ageLimitMs: number;
   /**
    * From the node's own record: ms from now until this incarnation is trusted, as a client
    * that met it earlier decided; `undefined` when no client recorded this incarnation.
    */
   readonly recordedTrustIn: number | undefined;
   /**
-   * Whether a cluster record lists this node id, so that it may have held leases before; true
-   * also when some record could not be read.
+   * Whether the node may have held leases before this incarnation: what the first client to
+   * meet this incarnation recorded, or else whether a cluster record lists its id (true also
+   * when some record could not be read).
    */
   readonly served: boolean;
+  /**
+   * Whether some client lists this node id now (a cluster record names it, or a record could
+   * not be read): only then can another client have failed it over.
+   */
+  readonly listed: boolean;
 }
 
 /** A node's state as `stats()` shows it. */

@@ -8,26 +8,17 @@ import { HashRing } from '@shardlock/ring';
 export interface View {
   /** Node id → weight. */
   readonly members: ReadonlyMap<string, number>;
-  /** Ids treated as absent in this view (the node a rejoin hands keys back to). */
-  readonly exclude: ReadonlySet<string>;
 }
 
-const NOTHING: ReadonlySet<string> = new Set();
-
-/** A view of `members`, minus `exclude`. */
-export function viewOf(
-  members: ReadonlyMap<string, number>,
-  exclude: ReadonlySet<string> = NOTHING,
-): View {
-  return { members: new Map(members), exclude };
+/** A view of (a copy of) `members`. */
+export function viewOf(members: ReadonlyMap<string, number>): View {
+  return { members: new Map(members) };
 }
 
 /** The ring a view places keys on, given which nodes are failed over now. */
 export function ringOf(view: View, failedOver: ReadonlySet<string>, vnodes: number): HashRing {
   const nodes: { id: string; weight: number }[] = [];
-  for (const [id, weight] of view.members) {
-    if (!failedOver.has(id) && !view.exclude.has(id)) nodes.push({ id, weight });
-  }
+  for (const [id, weight] of view.members) if (!failedOver.has(id)) nodes.push({ id, weight });
   return new HashRing(nodes, { vnodes });
 }
 

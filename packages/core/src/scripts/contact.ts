@@ -38,7 +38,7 @@ try('pttl', 'PTTL', KEYS[2])
 try('del', 'DEL', KEYS[2])
 local record = try('hgetall', 'HGETALL', KEYS[1]) or {}
 try('hget', 'HGET', KEYS[1], 'settings')
-try('hset', 'HSET', KEYS[1], 'hello', tostring(now))
+try('hset', 'HSET', KEYS[1], 'hello', string.format('%.0f', now))
 return { runId, uptime, now, failures, record }
 `;
 
@@ -48,13 +48,15 @@ return { runId, uptime, now, failures, record }
  * the reply carries what is stored, for the client to compare with its own.
  *
  * KEYS[1] is the record. ARGV: settings, self id, then the incarnation (`run_id`, or `''` to
- * leave it) and the ms from the server's now until that incarnation is trusted, then any
+ * leave it), the ms from the server's now until that incarnation is trusted, and `n` when the
+ * client met it as a brand-new node no record listed (`s` when it may have served), then any
  * number of `field, value, mode` triples (`n`: set only where absent; `s`: set). `@now` in
  * a value becomes the server's time in µs.
  * Reply: `{ settings, self, incarnation, server time µs }` as stored after the call.
  *
- * The incarnation is `run_id:trustedFromµs`. Two clients that meet the same new server and
- * decide differently keep the later trust: the safe one (docs/safety.md, "late clients").
+ * The incarnation is `run_id:trustedFromµs:n|s`. Two clients that meet the same new server
+ * and decide differently keep the later trust and `s`: the safe side (docs/safety.md, "late
+ * clients").
  */
 export const RECORD_SCRIPT = `
 local t = redis.call('TIME')
@@ -73,14 +75,16 @@ local self = setnx('self', ARGV[2])
 local inc = redis.call('HGET', KEYS[1], 'inc') or ''
 if ARGV[3] ~= '' then
   local trusted = now + tonumber(ARGV[4]) * 1000
-  local runId, from = string.match(inc, '^(%w+):(%d+)$')
-  if runId == ARGV[3] and tonumber(from) >= trusted then
-    trusted = tonumber(from)
+  local served = ARGV[5]
+  local runId, from, was = string.match(inc, '^(%w+):(%d+):([ns])$')
+  if runId == ARGV[3] then
+    if tonumber(from) >= trusted then trusted = tonumber(from) end
+    if was == 's' then served = 's' end
   end
-  inc = ARGV[3] .. ':' .. string.format('%.0f', trusted)
+  inc = ARGV[3] .. ':' .. string.format('%.0f', trusted) .. ':' .. served
   redis.call('HSET', KEYS[1], 'inc', inc)
 end
-for i = 5, #ARGV, 3 do
+for i = 6, #ARGV, 3 do
   local value = string.gsub(ARGV[i + 1], '@now', nowText)
   if ARGV[i + 2] == 's' then
     redis.call('HSET', KEYS[1], ARGV[i], value)

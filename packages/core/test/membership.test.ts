@@ -1,0 +1,379 @@
+import { HashRing } from '@shardlock/ring';
+import { describe, expect, it } from 'vitest';
+import { NodeQuarantinedError, NodeUnavailableError } from '../src/errors.js';
+import { ContactPending, Membership, Stalled } from '../src/membership/membership.js';
+import type { ContactInfo, Decision, MembershipTiming } from '../src/membership/types.js';
+
+// Membership is pure: ids and `now` in, routes and decisions out. Every transition is
+// tested here with a hand-moved clock (docs/safety.md has the rules).
+
+const Q = 100; // quarantine: maxTtl + drift
+const W = 300; // handoff window
+const LAG = 20; // detection lag
+const TIMING: MembershipTiming = {
+  quarantine: Q,
+  handoffWindow: W,
+  detectionLag: LAG,
+  restartQuarantine: true,
+  syncRetry: 10,
+  beatEvery: 10,
+};
+const VNODES = 64;
+
+function membership(ids: string[], timing: MembershipTiming = TIMING): Membership<string> {
+  return new Membership(
+    timing,
+    VNODES,
+    ids.map((id) => ({ id, weight: 1, handle: id })),
+  );
+}
+
+const old = (runId = 'r1'): ContactInfo => ({
+  runId,
+  uptimeMs: 10 * Q,
+  ageLimitMs: 11 * Q,
+  recordedTrustIn: undefined,
+  served: true,
+  listed: true,
+});
+
+/** Ends every handoff that is due at `now`, as the pool does once its fence sync succeeds. */
+function settle(m: Membership<string>, now: number): void {
+  for (const decision of m.advance(now)) {
+    if (decision.type === 'syncFences') m.synced(decision.epoch);
+  }
+}
+
+/**
+ * Meets every node as an old, trusted server, long before 0, and lets the handoffs of first
+ * contact (others may have failed an old server over unseen) end.
+ */
+function meetAll(m: Membership<string>, ids: string[], at = -1_000): void {
+  for (const id of ids) m.contact(id, old(), at);
+  settle(m, at + LAG);
+}
+
+/** The first key `accept` takes. */
+function keyWhere(accept: (key: string) => boolean): string {
+  for (let i = 0; i < 100_000; i++) if (accept(`k${i}`)) return `k${i}`;
+  throw new Error('no key');
+}
+
+const types = (decisions: readonly Decision[]): string[] => decisions.map((d) => d.type);
+const owner = (ids: string[], key: string): string =>
+  new HashRing(ids, { vnodes: VNODES }).owner(key);
+
+function refused(run: () => unknown): NodeQuarantinedError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof NodeQuarantinedError) return error;
+    throw error;
+  }
+  throw new Error('not refused');
+}
+
+describe('first contact', () => {
+  it('routes nothing to a node whose server has not been met', () => {
+    const m = membership(['a', 'b']);
+    expect(() => m.route('k', -2_000)).toThrow(ContactPending);
+    meetAll(m, ['a', 'b']);
+    expect(m.route('k', 0)).toEqual([owner(['a', 'b'], 'k')]);
+  });
+
+  it.each([
+    // [what, info, refused for, opens a successor handoff]
+    ['an old server', { uptimeMs: 5 * Q, ageLimitMs: 6 * Q, served: true, listed: true }, 0, LAG],
+    [
+      'a young server the record lists',
+      { uptimeMs: 30, ageLimitMs: 40, served: true, listed: true },
+      Q - 30,
+      W,
+    ],
+    [
+      'a young server no record lists (a new cluster)',
+      { uptimeMs: 30, ageLimitMs: 40, served: false, listed: false },
+      0,
+      0,
+    ],
+    [
+      'an old server no record lists (a new cluster)',
+      { uptimeMs: 5 * Q, ageLimitMs: 6 * Q, served: false, listed: false },
+      0,
+      0,
+    ],
+    [
+      'a server a little older than Q, but within the detection lag',
+      { uptimeMs: Q + 5, ageLimitMs: Q + 15, served: true, listed: true },
+      0,
+      W,
+    ],
+    [
+      'a server met new, listed since, and maybe older than Q',
+      { uptimeMs: 30, ageLimitMs: Q + 1, served: false, listed: true },
+      0,
+      LAG,
+    ],
+  ] as const)('%s', (_what, info, refusedFor, handoff) => {
+    const m = membership(['a', 'b', 'c']);
+    meetAll(m, ['b', 'c']);
+    const decisions = m.contact('a', { runId: 'x', recordedTrustIn: undefined, ...info }, 0);
+    const key = keyWhere((k) => owner(['a', 'b', 'c'], k) === 'a');
+    expect(m.quarantinedFor('a', 0)).toBe(refusedFor);
+    if (refusedFor > 0) expect(refused(() => m.route(key, 0)).retryAfter).toBe(refusedFor);
+    expect(types(decisions).includes('rebalance')).toBe(handoff > 0);
+    const at = refusedFor;
+    expect(m.route(key, at)).toEqual(handoff > 0 ? [owner(['b', 'c'], key), 'a'] : ['a']);
+    // The handoff lasts its length from when the node is trusted, then a sync ends it.
+    settle(m, at + handoff);
+    expect(m.route(key, at + handoff)).toEqual(['a']);
+  });
+
+  it('adopts the trust time another client recorded for this incarnation', () => {
+    const m = membership(['a', 'b']);
+    m.contact('a', { ...old('x'), recordedTrustIn: 70 }, 0);
+    expect(m.quarantinedFor('a', 0)).toBe(70);
+    expect(m.stateOf('a', 0)).toBe('quarantined');
+    expect(m.stateOf('a', 70)).toBe('up');
+  });
+
+  it('without restartQuarantine, a young listed server is trusted at once', () => {
+    const m = membership(['a', 'b'], { ...TIMING, restartQuarantine: false });
+    meetAll(m, ['b']);
+    const decisions = m.contact(
+      'a',
+      {
+        runId: 'x',
+        uptimeMs: 0,
+        ageLimitMs: 10 * Q,
+        recordedTrustIn: undefined,
+        served: true,
+        listed: true,
+      },
+      0,
+    );
+    expect(m.quarantinedFor('a', 0)).toBe(0);
+    // Still won on its successor for a detection lag: others may have failed it over.
+    expect(decisions).toMatchObject([
+      { type: 'recordIncarnation' },
+      { type: 'rebalance', reason: 'start', nodeId: 'a' },
+    ]);
+  });
+});
+
+describe('a node that fails', () => {
+  it('is quarantined for Q from when it was seen down, then fails over to its successor', () => {
+    const ids = ['a', 'b', 'c'];
+    const m = membership(ids);
+    meetAll(m, ids);
+    const key = keyWhere((k) => owner(ids, k) === 'a');
+    expect(types(m.lost('a', 10))).toEqual(['quarantined']);
+    expect(refused(() => m.route(key, 50)).retryAfter).toBe(60);
+    expect(m.nextWake()).toBe(10 + Q);
+    const failover = m.advance(10 + Q);
+    expect(failover).toMatchObject([{ type: 'rebalance', reason: 'failover', nodeId: 'a' }]);
+    expect(m.route(key, 10 + Q)).toEqual([owner(['b', 'c'], key)]);
+    expect(m.stateOf('a', 10 + Q)).toBe('failed-over');
+  });
+
+  it('comes back after a failover through a handoff from its successors, ended by a fence sync', () => {
+    const ids = ['a', 'b', 'c'];
+    const m = membership(ids);
+    meetAll(m, ids);
+    const key = keyWhere((k) => owner(ids, k) === 'a');
+    m.lost('a', 0);
+    m.advance(Q);
+    m.contact('a', old(), 2 * Q);
+    expect(m.nextWake()).toBeLessThanOrEqual(2 * Q);
+    expect(m.advance(2 * Q)).toMatchObject([{ type: 'rebalance', reason: 'rejoin', nodeId: 'a' }]);
+    const successor = owner(['b', 'c'], key);
+    expect(m.route(key, 2 * Q)).toEqual([successor, 'a']);
+    const sync = m.advance(2 * Q + W);
+    expect(sync).toMatchObject([{ type: 'syncFences' }]);
+    const { from, to } = sync[0] as Extract<Decision, { type: 'syncFences' }>;
+    // Every counter it can reach is read: the highest becomes every serving node's floor.
+    expect([...from].sort()).toEqual(ids);
+    expect([...to].sort()).toEqual(ids);
+    // Until the sync is done the handoff holds, however late it is.
+    expect(m.route(key, 2 * Q + 2 * W)).toEqual([successor, 'a']);
+    const epoch = (sync[0] as { epoch: number }).epoch;
+    expect(types(m.synced(epoch))).toEqual(['handoffEnd']);
+    expect(m.route(key, 2 * Q + 2 * W)).toEqual(['a']);
+  });
+
+  it('tries a failed fence sync again', () => {
+    const m = membership(['a', 'b']);
+    meetAll(m, ['a', 'b']);
+    m.lost('a', 0);
+    m.advance(Q);
+    m.contact('a', old(), Q);
+    m.advance(Q);
+    const [sync] = m.advance(Q + W) as [Extract<Decision, { type: 'syncFences' }>];
+    m.syncFailed(sync.epoch, Q + W + 1);
+    expect(m.nextWake()).toBe(Q + W + 1 + TIMING.syncRetry);
+    expect(m.advance(Q + W + 1 + TIMING.syncRetry)).toMatchObject([
+      { type: 'syncFences', epoch: sync.epoch },
+    ]);
+  });
+
+  it.each([
+    ['a blip well inside the quarantine', 10, false],
+    ['an outage another client may have failed over', Q - 2 * LAG, true],
+  ])(
+    'after %s, a handoff from successors only when others may have failed over',
+    (_what, downFor, handoff) => {
+      const ids = ['a', 'b', 'c'];
+      const m = membership(ids);
+      meetAll(m, ids);
+      m.lost('a', 0);
+      const decisions = m.contact('a', old(), downFor);
+      expect(types(decisions).includes('rebalance')).toBe(handoff);
+    },
+  );
+
+  it('finds an empty restart by its run_id and refuses its keys for Q from when it was seen down', () => {
+    const m = membership(['a', 'b']);
+    meetAll(m, ['a', 'b']);
+    m.lost('a', 5);
+    const decisions = m.contact('a', old('r2'), 20);
+    expect(types(decisions)).toContain('restarted');
+    expect(m.quarantinedFor('a', 20)).toBe(5 + Q - 20);
+  });
+
+  it('a restart shorter than a health check is quarantined from when it was seen', () => {
+    const m = membership(['a', 'b']);
+    meetAll(m, ['a', 'b']);
+    m.contact('a', old('r2'), 40);
+    expect(m.quarantinedFor('a', 40)).toBe(Q);
+  });
+
+  it('when every node has failed over, says no node serves (never a ring error), and takes one back', () => {
+    const m = membership(['a']);
+    meetAll(m, ['a']);
+    m.lost('a', 0);
+    m.advance(Q);
+    expect(() => m.route('k', Q)).toThrow(NodeUnavailableError);
+    m.contact('a', old('r2'), 2 * Q);
+    m.advance(m.nextWake());
+    expect(m.route('k', 3 * Q)).toEqual(['a']);
+  });
+});
+
+describe('nodes other clients may have failed over', () => {
+  it('wins on every node another client could use, whatever subset of them it failed over', () => {
+    const ids = ['a', 'b', 'c', 'd'];
+    const m = membership(ids);
+    meetAll(m, ids);
+    // a and b were down long enough for another client to fail them over; both are back.
+    for (const id of ['a', 'b']) m.lost(id, 0);
+    for (const id of ['a', 'b']) m.contact(id, old(), Q);
+    for (let i = 0; i < 500; i++) {
+      const key = `key${i}`;
+      const route = m.route(key, Q);
+      // Whatever the other client failed over ({}, {a}, {b} or {a, b}), its owner is here.
+      for (const failed of [[], ['a'], ['b'], ['a', 'b']]) {
+        const theirs = owner(
+          ids.filter((id) => !failed.includes(id)),
+          key,
+        );
+        expect(route, `${key} with ${failed.join('+')} failed over`).toContain(theirs);
+      }
+      expect(route.at(-1)).toBe(owner(ids, key));
+    }
+  });
+
+  it('after this process stalls past the quarantine, wins on successors for a window', () => {
+    const ids = ['a', 'b', 'c'];
+    const m = membership(ids);
+    meetAll(m, ids);
+    m.beat(0);
+    const key = keyWhere((k) => owner(ids, k) === 'a');
+    expect(m.route(key, 5)).toEqual(['a']);
+    // No beat for far longer than the heartbeat: the route asks for one first.
+    expect(() => m.route(key, 10 * Q)).toThrow(Stalled);
+    expect(types(m.beat(10 * Q))).toEqual(['rebalance', 'rebalance', 'rebalance']);
+    // Any of them may have been failed over meanwhile, in any combination: all must grant.
+    const route = m.route(key, 10 * Q);
+    expect([...route].sort()).toEqual(ids);
+    expect(route.at(-1)).toBe('a');
+  });
+
+  it('a short stall changes nothing', () => {
+    const m = membership(['a', 'b'], { ...TIMING, detectionLag: 1 });
+    meetAll(m, ['a', 'b']);
+    m.beat(0);
+    expect(m.beat(3 * TIMING.beatEvery)).toEqual([]);
+  });
+});
+
+describe('membership changes', () => {
+  it('a join: moved keys win on their old owner, then the new one alone after the sync', () => {
+    const m = membership(['a', 'b']);
+    meetAll(m, ['a', 'b']);
+    const decisions = m.join('c', 1, 'c', 'rc', 0);
+    expect(decisions).toMatchObject([{ type: 'rebalance', reason: 'add', nodeId: 'c' }]);
+    const moved = keyWhere((k) => owner(['a', 'b', 'c'], k) === 'c');
+    const stays = keyWhere((k) => owner(['a', 'b', 'c'], k) === 'a');
+    expect(m.route(moved, 1)).toEqual([owner(['a', 'b'], moved), 'c']);
+    expect(m.route(stays, 1)).toEqual(['a']);
+    const [sync] = m.advance(W) as [Extract<Decision, { type: 'syncFences' }>];
+    m.synced(sync.epoch);
+    expect(m.route(moved, W)).toEqual(['c']);
+  });
+
+  it('a leave: the node stays an old owner for the window, then is retired', () => {
+    const ids = ['a', 'b', 'c'];
+    const m = membership(ids);
+    meetAll(m, ids);
+    m.leave('c', 0);
+    expect(m.has('c')).toBe(false);
+    const moved = keyWhere((k) => owner(ids, k) === 'c');
+    expect(m.route(moved, 1)).toEqual(['c', owner(['a', 'b'], moved)]);
+    const [sync] = m.advance(W) as [Extract<Decision, { type: 'syncFences' }>];
+    expect(m.synced(sync.epoch)).toEqual([
+      { type: 'handoffEnd', epoch: sync.epoch },
+      { type: 'retire', nodeId: 'c' },
+    ]);
+    expect(m.ids()).toEqual(['a', 'b']);
+  });
+
+  it('a client lagging on a join and one inside its window share a node for every key, also after a failover', () => {
+    const ids = ['a', 'b', 'c'];
+    const ahead = membership(ids);
+    const behind = membership(ids);
+    meetAll(ahead, ids);
+    meetAll(behind, ids);
+    ahead.join('d', 1, 'd', 'rd', 0);
+    // The old owner of some moved keys dies; both clients fail it over.
+    for (const m of [ahead, behind]) {
+      m.lost('a', 1);
+      m.advance(1 + Q);
+    }
+    for (let i = 0; i < 2_000; i++) {
+      const key = `key${i}`;
+      const mine = ahead.route(key, 2 + Q);
+      const theirs = behind.route(key, 2 + Q);
+      expect(
+        mine.some((id) => theirs.includes(id)),
+        key,
+      ).toBe(true);
+    }
+  });
+
+  it('honours a recent add and a recent removal that the cluster record shows at start', () => {
+    const ids = ['a', 'b', 'c'];
+    const m = membership(ids);
+    meetAll(m, ids);
+    const decisions = m.recentChanges(
+      new Map([['c', 50]]),
+      new Map([['gone', { weight: 1, left: 80 }]]),
+      0,
+    );
+    expect(types(decisions)).toEqual(['rebalance', 'rebalance']);
+    const added = keyWhere((k) => owner(ids, k) === 'c' && owner([...ids, 'gone'], k) === 'c');
+    expect(m.route(added, 1)).toEqual([owner(['a', 'b'], added), 'c']);
+    // The removed node is out of reach: its keys wait until its window is over.
+    const ghost = keyWhere((k) => owner([...ids, 'gone'], k) === 'gone');
+    expect(refused(() => m.route(ghost, 10)).retryAfter).toBe(70);
+  });
+});

@@ -1,0 +1,277 @@
+// The three scripts of @shardlock/core transcribed to TypeScript statement by statement, with
+// Lua 5.1's number and string rules as Redis 7.0 runs them. Strings here are byte strings (one
+// char per byte), as Lua sees them; model.ts converts at the edges.
+import { createHash } from 'node:crypto';
+import {
+  BATCH_SCRIPT,
+  OP_ACQUIRE,
+  OP_EXTEND,
+  OP_FENCE,
+  RECORD_SCRIPT,
+  TOKEN_LENGTH,
+} from '@shardlock/core/internal';
+import { compareError, format0, integerReply, luaMax, luaSub, luaToNumber } from './model-lua.js';
+
+/** An error reply as `redis.pcall` hands it to Lua: a table with `err`. */
+export class ErrorReply {
+  constructor(readonly err: string) {}
+}
+
+/** What aborts a script: the error reply Redis sends for the EVAL, message and all. */
+export class ScriptError extends Error {
+  override readonly name = 'ScriptError';
+}
+
+/** A command argument; `undefined` is a Lua nil passed to redis.call (ARGV too short). */
+export type Arg = string | undefined;
+export type Reply<T> = T | ErrorReply;
+
+/** The commands the scripts run, each replying as `redis.pcall` would. */
+export interface Server {
+  time(): Reply<readonly [string, string]>;
+  info(): Reply<string>;
+  setNxPx(key: Arg, value: Arg, ttl: Arg): Reply<'OK' | false>;
+  set(key: Arg, value: Arg): Reply<'OK'>;
+  get(key: Arg): Reply<string | false>;
+  pexpire(key: Arg, ttl: Arg): Reply<number>;
+  pttl(key: Arg): Reply<number>;
+  del(key: Arg): Reply<number>;
+  hgetall(key: Arg): Reply<string[]>;
+  hget(key: Arg, field: Arg): Reply<string | false>;
+  hset(key: Arg, field: Arg, value: Arg): Reply<number>;
+}
+
+/** One script's text, for Redis's error suffix: ` script: <sha1>, on @user_script:<line>.` */
+class Script {
+  readonly #sha: string;
+  readonly #lines: readonly string[];
+  constructor(text: string) {
+    this.#sha = createHash('sha1').update(text).digest('hex');
+    this.#lines = text.split('\n');
+  }
+  /** The line holding the nth `snippet`; throws at import when the script no longer has it. */
+  line(snippet: string, nth = 1): number {
+    let seen = 0;
+    const index = this.#lines.findIndex((line) => line.includes(snippet) && ++seen === nth);
+    if (index < 0) throw new Error(`the script has changed: no ${JSON.stringify(snippet)}`);
+    return index + 1;
+  }
+  /** `redis.call`: a command's error aborts the script with the command's message. */
+  call<T>(line: number, reply: Reply<T>): T {
+    if (reply instanceof ErrorReply) throw this.abort(line, reply.err);
+    return reply;
+  }
+  /** A Lua runtime error (nil arithmetic, a bad library argument) at `line`. */
+  lua(line: number, message: string): ScriptError {
+    return this.abort(line, `ERR user_script:${line}: ${message}`);
+  }
+  abort(line: number, message: string): ScriptError {
+    return new ScriptError(`${message} script: ${this.#sha}, on @user_script:${line}.`);
+  }
+}
+
+/** TIME's `{seconds, micros}` as the scripts combine them. */
+const micros = (t: readonly [string, string]): number =>
+  luaToNumber(t[0])! * 1e6 + luaToNumber(t[1])!;
+
+// ---- BATCH_SCRIPT ----
+
+const B = new Script(BATCH_SCRIPT);
+const BL = {
+  sub: B.line('local op = string.sub(arg, 1, 1)'),
+  fenceGet: B.line("counter = tonumber(redis.call('GET', KEYS[1]) or '0')", 1),
+  compare: B.line('if floor > counter then'),
+  acquirePexpire: B.line("redis.call('PEXPIRE', key, ttl)"),
+  acquireGet: B.line("counter = tonumber(redis.call('GET', KEYS[1]) or '0')", 2),
+  time: B.line("local t = redis.call('TIME')"),
+  max: B.line('counter = math.max(now, counter + 1, floor + 1)'),
+  pttl: B.line("local pttl = redis.call('PTTL', key)"),
+  extendPexpire: B.line("redis.call('PEXPIRE', key, string.sub(arg,"),
+  del: B.line("redis.call('DEL', key)"),
+  save: B.line("redis.call('SET', KEYS[1], string.format('%.0f', counter))"),
+};
+
+/** BATCH_SCRIPT: the reply table, numbers already as integer replies. */
+export function runBatch(
+  r: Server,
+  keys: readonly string[],
+  argv: readonly string[],
+): (number | string)[] {
+  let counter: number | undefined;
+  let now: number | undefined;
+  let dirty = false;
+  const out: (number | string)[] = [];
+  const load = (line: number): number | undefined => {
+    const stored = B.call(line, r.get(keys[0]));
+    return luaToNumber(stored === false ? '0' : stored);
+  };
+  for (let i = 1; i < keys.length; i++) {
+    const arg = argv[i - 1];
+    if (arg === undefined)
+      throw B.lua(BL.sub, "bad argument #1 to 'sub' (string expected, got nil)");
+    const op = luaSub(arg, 1, 1);
+    const key = keys[i];
+    if (op === OP_FENCE) {
+      counter ??= load(BL.fenceGet);
+      const floor = luaToNumber(luaSub(arg, 2));
+      // `floor > counter` is Lua's `counter < floor`: the error names counter's type first.
+      if (counter === undefined || floor === undefined)
+        throw B.lua(BL.compare, compareError(counter, floor));
+      if (floor > counter) {
+        counter = floor;
+        dirty = true;
+      }
+      out.push(integerReply(counter));
+      continue;
+    }
+    const token = luaSub(arg, 2, TOKEN_LENGTH + 1);
+    if (op !== OP_ACQUIRE) {
+      const held = r.get(key);
+      if (held instanceof ErrorReply) out.push(`E${held.err}`);
+      else if (held !== token) out.push(0);
+      else {
+        if (op === OP_EXTEND)
+          B.call(BL.extendPexpire, r.pexpire(key, luaSub(arg, TOKEN_LENGTH + 2)));
+        else B.call(BL.del, r.del(key)); // any op but a, e, f releases
+        out.push(1);
+      }
+      continue;
+    }
+    let ttl = luaSub(arg, TOKEN_LENGTH + 2);
+    let floor: number | undefined = 0;
+    const colon = ttl.indexOf(':');
+    if (colon >= 0) {
+      floor = luaToNumber(ttl.slice(colon + 1));
+      ttl = ttl.slice(0, colon);
+    }
+    let failed: string | undefined;
+    let granted = false;
+    const set = r.setNxPx(key, token, ttl);
+    if (set instanceof ErrorReply) failed = set.err;
+    else if (set === 'OK') granted = true;
+    else {
+      const held = r.get(key);
+      if (held instanceof ErrorReply) failed = held.err;
+      else if (held === token) {
+        B.call(BL.acquirePexpire, r.pexpire(key, ttl));
+        granted = true;
+      }
+    }
+    if (failed !== undefined) out.push(`E${failed}`);
+    else if (granted) {
+      counter ??= load(BL.acquireGet);
+      now ??= micros(B.call(BL.time, r.time()));
+      // math.max's arguments are evaluated left to right: counter + 1 fails first.
+      if (counter === undefined)
+        throw B.lua(BL.max, "attempt to perform arithmetic on local 'counter' (a nil value)");
+      if (floor === undefined)
+        throw B.lua(BL.max, "attempt to perform arithmetic on local 'floor' (a nil value)");
+      counter = luaMax(now, counter + 1, floor + 1);
+      dirty = true;
+      out.push(integerReply(counter));
+    } else {
+      const pttl = B.call(BL.pttl, r.pttl(key));
+      out.push(integerReply(-1 - Math.max(pttl, 0)));
+    }
+  }
+  if (dirty) B.call(BL.save, r.set(keys[0], format0(counter!)));
+  return out;
+}
+
+// ---- HELLO_SCRIPT ----
+
+/** HELLO_SCRIPT: `[runId, uptime, nowUs, failures, record]`; it has no redis.call, so never throws. */
+export function runHello(
+  r: Server,
+  keys: readonly string[],
+): [string, number, number, string[], string[]] {
+  const failures: string[] = [];
+  const attempt = <T>(name: string, reply: Reply<T>): T | undefined => {
+    if (!(reply instanceof ErrorReply)) return reply;
+    failures.push(`${name}\t${reply.err}`);
+    return undefined;
+  };
+  let now = -1;
+  const t = attempt('time', r.time());
+  if (t !== undefined) now = micros(t);
+  let runId = '';
+  let uptime = -1;
+  const info = attempt('info', r.info());
+  if (info !== undefined) {
+    runId = /run_id:([A-Za-z0-9]+)/.exec(info)?.[1] ?? '';
+    uptime = luaToNumber(/uptime_in_seconds:([0-9]+)/.exec(info)?.[1] ?? '-1')!;
+  }
+  attempt('set', r.setNxPx(keys[1], '1', '1000'));
+  attempt('get', r.get(keys[1]));
+  attempt('pexpire', r.pexpire(keys[1], '1000'));
+  attempt('pttl', r.pttl(keys[1]));
+  attempt('del', r.del(keys[1]));
+  const record = attempt('hgetall', r.hgetall(keys[0])) ?? [];
+  attempt('hget', r.hget(keys[0], 'settings'));
+  attempt('hset', r.hset(keys[0], 'hello', format0(now)));
+  return [runId, integerReply(uptime), integerReply(now), failures, record];
+}
+
+// ---- RECORD_SCRIPT ----
+
+const C = new Script(RECORD_SCRIPT);
+const CL = {
+  time: C.line("local t = redis.call('TIME')"),
+  hget: C.line("local stored = redis.call('HGET', KEYS[1], field)"),
+  hset: C.line("redis.call('HSET', KEYS[1], field, value)"),
+  inc: C.line("local inc = redis.call('HGET', KEYS[1], 'inc') or ''"),
+  trusted: C.line('local trusted = now + tonumber(ARGV[4]) * 1000'),
+  keep: C.line('tonumber(from) >= trusted'),
+  concat: C.line("inc = ARGV[3] .. ':'"),
+  saveInc: C.line("redis.call('HSET', KEYS[1], 'inc', inc)"),
+  gsub: C.line("string.gsub(ARGV[i + 1], '@now', nowText)"),
+  member: C.line("redis.call('HSET', KEYS[1], ARGV[i], value)"),
+};
+
+/** RECORD_SCRIPT: `[settings, self, inc, nowUs]`. */
+export function runRecord(
+  r: Server,
+  keys: readonly string[],
+  argv: readonly string[],
+): [string, string, string, number] {
+  const now = micros(C.call(CL.time, r.time()));
+  const nowText = format0(now);
+  const record = keys[0];
+  const setnx = (field: string, value: Arg): string => {
+    const stored = C.call(CL.hget, r.hget(record, field));
+    if (stored !== false) return stored;
+    C.call(CL.hset, r.hset(record, field, value));
+    return value!; // HSET refused a nil value above
+  };
+  const settings = setnx('settings', argv[0]);
+  const self = setnx('self', argv[1]);
+  const stored = C.call(CL.inc, r.hget(record, 'inc'));
+  let inc = stored === false ? '' : stored;
+  if (argv[2] !== '') {
+    const ms = luaToNumber(argv[3]); // tonumber(nil) is nil, not an error
+    if (ms === undefined) throw C.lua(CL.trusted, 'attempt to perform arithmetic on a nil value');
+    let trusted = now + ms * 1000;
+    let served = argv[4];
+    const match = /^([A-Za-z0-9]+):([0-9]+):([ns])$/.exec(inc);
+    if (match?.[1] === argv[2]) {
+      const from = luaToNumber(match?.[2]);
+      // `from >= trusted` is Lua's `trusted <= from`; from is nil only when ARGV[3] is too
+      if (from === undefined) throw C.lua(CL.keep, compareError(trusted, from));
+      if (from >= trusted) trusted = from;
+      if (match?.[3] === 's') served = 's';
+    }
+    if (served === undefined)
+      throw C.lua(CL.concat, "attempt to concatenate local 'served' (a nil value)");
+    inc = `${argv[2]!}:${format0(trusted)}:${served}`;
+    C.call(CL.saveInc, r.hset(record, 'inc', inc));
+  }
+  for (let i = 5; i < argv.length; i += 3) {
+    const template = argv[i + 1];
+    if (template === undefined)
+      throw C.lua(CL.gsub, "bad argument #1 to 'gsub' (string expected, got nil)");
+    const value = template.split('@now').join(nowText);
+    if (argv[i + 2] === 's') C.call(CL.member, r.hset(record, argv[i], value));
+    else setnx(argv[i]!, value);
+  }
+  return [settings, self, inc, integerReply(now)];
+}

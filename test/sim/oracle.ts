@@ -1,0 +1,90 @@
+import { describeViolation, findFenceRegressions, findViolations } from '../support/grants.js';
+import { SIM_TIMING } from './schedule.js';
+import type { WorldResult } from './world.js';
+
+// A grant nobody believes (its reply was lost, came too late, or its caller had gone) is
+// released once its node answers again: within a health check and a few hops of the moment
+// its attempt gave up (at most a few command timeouts after its token was drawn).
+const GAVE_UP_WITHIN = 4 * SIM_TIMING.commandTimeout;
+const CLEANED_WITHIN = 2 * SIM_TIMING.healthCheckInterval + SIM_TIMING.commandTimeout + 20;
+/** The longest network hop the simulator makes, ms (process.ts). */
+const HOP = 5;
+
+/**
+ * Everything a run did wrong: overlapping believed intervals, fences that did not rise,
+ * keys left held by nobody, and the workload's own problems (untyped errors, hangs, grants
+ * to a client that should have refused to start).
+ */
+export function problemsOf(result: WorldResult): string[] {
+  const problems = [...result.problems];
+  for (const v of findViolations(result.grants))
+    problems.push(`violation: ${describeViolation(v)}`);
+  for (const r of findFenceRegressions(result.grants)) {
+    problems.push(`fence regression: ${describeViolation(r)}`);
+  }
+  const gaveUp = new Map<string, number>();
+  for (const grant of result.grants) {
+    gaveUp.set(grant.token, Math.min(grant.believedUntil, grant.releasedAt));
+  }
+  for (const [token, holdings] of result.holdings) {
+    const believed = gaveUp.get(token);
+    const issued = result.issued.get(token);
+    for (const holding of holdings) {
+      // Who must run for it to be cleaned up: its client, and its server.
+      const stoppable = [issued?.process ?? '', holding.server];
+      if (believed !== undefined) {
+        // Held by nobody for longer than one TTL after its holder stopped believing; an op
+        // that ran late (a paused server ran it after the holder let go) is undone once the
+        // node answers again.
+        // (An extend sent just before the belief ended may land a hop later.)
+        const late =
+          holding.from > believed
+            ? stretched(holding.from, holding.from + CLEANED_WITHIN, stoppable, result)
+            : 0;
+        if (holding.until > Math.max(believed + holding.ttl + HOP, late)) {
+          problems.push(
+            `stranded: ${token} held until ${holding.until.toFixed(1)}, its holder gave up at ${believed.toFixed(1)} (ttl ${holding.ttl})`,
+          );
+        }
+      } else if (issued !== undefined) {
+        // Nobody believes it: released once its node answers again after the attempt gave up
+        // (unless its client was closed first: close() leaves what it holds to expire; and
+        // a stopped client cleans up only once it runs again).
+        const start = Math.max(holding.from, issued.at + GAVE_UP_WITHIN);
+        const allowed = stretched(start, start + CLEANED_WITHIN, stoppable, result);
+        if (holding.until > allowed && allowed < result.closedAt) {
+          problems.push(
+            `stranded: ${token} (never believed, drawn at ${issued.at.toFixed(1)}) held from ${holding.from.toFixed(1)} until ${holding.until.toFixed(1)}`,
+          );
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * `until`, pushed back by the time any of `processes` (client or server) was stopped between
+ * `from` and it: a stopped client cleans nothing up, a paused server answers nothing.
+ */
+function stretched(
+  from: number,
+  until: number,
+  processes: readonly string[],
+  result: WorldResult,
+): number {
+  let end = until;
+  for (let changed = true; changed;) {
+    changed = false;
+    let extra = 0;
+    for (const stall of result.stalls) {
+      if (!processes.includes(stall.process) || stall.until <= from || stall.from >= end) continue;
+      extra += Math.min(stall.until, end) - Math.max(stall.from, from);
+    }
+    if (until + extra > end + 1e-9) {
+      end = until + extra;
+      changed = true;
+    }
+  }
+  return end;
+}

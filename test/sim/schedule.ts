@@ -1,0 +1,139 @@
+import fc from 'fast-check';
+
+/** A fault the world injects at virtual time `at` (ms). Node and client numbers wrap around. */
+export type Fault =
+  /** kill -9, then a restart with an empty dataset `downFor` ms later. */
+  | { readonly at: number; readonly type: 'kill'; readonly node: number; readonly downFor: number }
+  /** An empty restart on the same address, as fast as the harness can make one. */
+  | { readonly at: number; readonly type: 'restart'; readonly node: number }
+  /** SIGSTOP for `duration` ms. */
+  | {
+      readonly at: number;
+      readonly type: 'pause';
+      readonly node: number;
+      readonly duration: number;
+    }
+  /** A new node; client `i` applies it `lags[i]` ms later. */
+  | { readonly at: number; readonly type: 'add'; readonly lags: readonly number[] }
+  /** A node taken out; client `i` applies it `lags[i]` ms later. */
+  | {
+      readonly at: number;
+      readonly type: 'remove';
+      readonly node: number;
+      readonly lags: readonly number[];
+    }
+  /** A client process stopped (SIGSTOP) for `duration` ms. */
+  | {
+      readonly at: number;
+      readonly type: 'stall';
+      readonly client: number;
+      readonly duration: number;
+    }
+  /** A client that starts now, with the operator's current node list; maybe other settings. */
+  | { readonly at: number; readonly type: 'late'; readonly settings: 'same' | 'maxTtl' | 'vnodes' };
+
+/** Everything a simulated run depends on: the same schedule replays the same run. */
+export interface Schedule {
+  /** Seeds every random choice of the world: latencies, jitter, the workload. */
+  readonly seed: number;
+  readonly nodes: number;
+  readonly clients: number;
+  readonly workers: number;
+  /**
+   * Each server's clock offset, ms (added nodes take the next ones). Large skews run with
+   * membership changes only: a failover's fences still assume clocks that agree within the
+   * quarantine (docs/safety.md).
+   */
+  readonly skews: readonly number[];
+  readonly faults: readonly Fault[];
+}
+
+/** The timing every simulated client uses (ms); the bounds in docs/safety.md follow from it. */
+export const SIM_TIMING = {
+  maxTtl: 200,
+  commandTimeout: 50,
+  healthCheckInterval: 50,
+  failureThreshold: 2,
+  vnodes: 64,
+} as const;
+
+/** How long a world runs with faults and traffic, virtual ms. */
+export const SIM_DURATION = 2_000;
+
+const QUARANTINE = SIM_TIMING.maxTtl * 1.01 + 2;
+/** handoffWindow − quarantine: the lag the guarantees allow between clients applying a change. */
+const MAX_LAG = Math.floor(2 * SIM_TIMING.maxTtl - QUARANTINE);
+
+const at = fc.integer({ min: 50, max: 1_500 });
+const node = fc.nat({ max: 7 });
+const lags = fc.array(fc.integer({ min: 0, max: MAX_LAG }), { minLength: 8, maxLength: 8 });
+
+const nodeFault = fc.oneof(
+  fc.record({
+    at,
+    type: fc.constant('kill' as const),
+    node,
+    downFor: fc.integer({ min: 0, max: 800 }),
+  }),
+  fc.record({ at, type: fc.constant('restart' as const), node }),
+  fc.record({
+    at,
+    type: fc.constant('pause' as const),
+    node,
+    duration: fc.integer({ min: 20, max: 900 }),
+  }),
+);
+const changeFault = fc.oneof(
+  fc.record({ at, type: fc.constant('add' as const), lags }),
+  fc.record({ at, type: fc.constant('remove' as const), node, lags }),
+  fc.record({
+    at,
+    type: fc.constant('stall' as const),
+    client: fc.nat({ max: 7 }),
+    duration: fc.integer({ min: 20, max: 600 }),
+  }),
+  fc.record({
+    at,
+    type: fc.constant('late' as const),
+    settings: fc.constantFrom(
+      'same' as const,
+      'same' as const,
+      'maxTtl' as const,
+      'vnodes' as const,
+    ),
+  }),
+);
+// Pauses shorter than the quarantine never fail a node over: they may run with any skew.
+const shortPause = fc.record({
+  at,
+  type: fc.constant('pause' as const),
+  node,
+  duration: fc.integer({ min: 20, max: Math.floor(QUARANTINE / 2) }),
+});
+
+const base = {
+  seed: fc.integer(),
+  nodes: fc.integer({ min: 3, max: 5 }),
+  clients: fc.integer({ min: 2, max: 3 }),
+  workers: fc.integer({ min: 2, max: 3 }),
+};
+
+/** Clocks within a few ms of each other, and every fault. */
+const agreeing: fc.Arbitrary<Schedule> = fc.record({
+  ...base,
+  skews: fc.array(fc.integer({ min: -20, max: 20 }), { minLength: 9, maxLength: 9 }),
+  faults: fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 5 }),
+});
+
+/** Clocks seconds apart (far more than the quarantine), with the faults that move no key by failover. */
+const skewed: fc.Arbitrary<Schedule> = fc.record({
+  ...base,
+  skews: fc.array(fc.integer({ min: -5_000, max: 5_000 }), { minLength: 9, maxLength: 9 }),
+  faults: fc.array(fc.oneof(changeFault, shortPause), { maxLength: 5 }),
+});
+
+/** Schedules of both kinds, mostly with agreeing clocks. */
+export const schedules: fc.Arbitrary<Schedule> = fc.oneof(
+  { weight: 3, arbitrary: agreeing },
+  { weight: 1, arbitrary: skewed },
+);

@@ -1,0 +1,30 @@
+import { expect, it } from 'vitest';
+import { problemsOf } from './oracle.js';
+import { runSchedules } from './run.js';
+import type { Schedule } from './schedule.js';
+import { World } from './world.js';
+
+// `pnpm sim` (scripts/sim.mjs): the deterministic simulator over many schedules, with the
+// seed (and fast-check path) to replay one; or one schedule, traced event by event.
+// `pnpm test` runs sim-a and sim-b instead.
+const runs = Number(process.env.SHARDLOCK_SIM_RUNS ?? 20_000);
+const seed = Number(process.env.SHARDLOCK_SIM_SEED ?? 1);
+const trace = process.env.SHARDLOCK_SIM_TRACE;
+
+if (trace === undefined) {
+  it(`keeps every guarantee over ${runs} random schedules (seed ${seed})`, async () => {
+    console.log(await runSchedules(runs, seed, process.env.SHARDLOCK_SIM_PATH));
+    expect(runs).toBeGreaterThan(0);
+  }, 86_400_000);
+} else {
+  it('traces one schedule', async () => {
+    const grep = new RegExp(process.env.SHARDLOCK_SIM_GREP ?? '');
+    const lines: string[] = [];
+    const result = await new World(JSON.parse(trace) as Schedule, (line) => {
+      if (grep.test(line)) lines.push(line);
+    }).run();
+    const problems = problemsOf(result);
+    console.log([...lines, ...problems].join('\n'));
+    expect(problems).toEqual([]);
+  }, 600_000);
+}

@@ -1,0 +1,138 @@
+import type { Lock } from '@shardlock/core';
+import type { Grant } from '../support/grants.js';
+import type { SimProcess } from './process.js';
+import { SIM_TIMING } from './schedule.js';
+
+/** What the workers of every process report. */
+export interface Observed {
+  readonly grants: Grant[];
+  readonly problems: string[];
+}
+
+/** How one process's workers behave. */
+export interface WorkloadOptions {
+  readonly workers: number;
+  readonly keys: number;
+  readonly stopping: () => boolean;
+  /** The process's settings differ from the cluster's: it must never be granted anything. */
+  readonly refused: boolean;
+  readonly observed: Observed;
+}
+
+const WAIT = 300;
+// Every call settles within its waitTimeout plus this (a connect timeout and a few command
+// timeouts); longer is a hang.
+const SETTLE = 1_000 + 6 * SIM_TIMING.commandTimeout;
+
+/**
+ * Lock traffic on a few hot keys, in every way a caller uses the client: acquire and release,
+ * holds past the lease without looking, withLock with auto-extension, an extend raced by a
+ * release, acquireMany, and tryAcquire with aborts. Every grant is recorded with what its
+ * holder believes (docs/safety.md, the oracles).
+ */
+export async function runWorkers(process: SimProcess, options: WorkloadOptions): Promise<void> {
+  await Promise.all(Array.from({ length: options.workers }, (_, w) => worker(process, options, w)));
+}
+
+async function worker(process: SimProcess, options: WorkloadOptions, index: number): Promise<void> {
+  const { client, random } = process;
+  const observed = options.observed;
+  const key = (): string => `k${Math.floor(random() * options.keys)}`;
+  const now = (): number => process.sched.now;
+  const record = (lock: Lock): Grant => {
+    const grant: Grant = {
+      key: lock.key,
+      token: lock.token,
+      fence: lock.fence,
+      grantedAt: now(),
+      believedUntil: lock.deadline,
+      releasedAt: Number.POSITIVE_INFINITY,
+      owner: `${process.name}/w${index}`,
+    };
+    if (options.refused)
+      observed.problems.push(`${process.name}: granted ${lock.key} to a refused client`);
+    observed.grants.push(grant);
+    return grant;
+  };
+  const ttl = (): number => 20 + Math.floor(random() * (SIM_TIMING.maxTtl - 20));
+  const retry = { attempts: 20, delay: 5, maxDelay: 40, jitter: 5 };
+  while (!options.stopping()) {
+    const started = now();
+    const style = random();
+    const call = async (): Promise<void> => {
+      if (style < 0.35) {
+        const lock = await client.acquire(key(), { ttl: ttl(), waitTimeout: WAIT, retry });
+        const grant = record(lock);
+        // Now and then a holder overstays its lease without looking (a GC pause).
+        await process.sleep(random() < 0.15 ? lock.ttl * 1.3 : random() * lock.ttl * 0.5);
+        grant.releasedAt = now();
+        await lock.release();
+      } else if (style < 0.6) {
+        await client.withLock(
+          key(),
+          async (signal, lock) => {
+            const grant = record(lock);
+            const until = now() + random() * SIM_TIMING.maxTtl * 2;
+            while (now() < until && !signal.aborted) await process.sleep(5);
+            grant.believedUntil = lock.deadline;
+            grant.releasedAt = now();
+          },
+          { ttl: ttl(), waitTimeout: WAIT, retry },
+        );
+      } else if (style < 0.75) {
+        // An extend raced by a release (withLock's own finally does this).
+        const lock = await client.acquire(key(), { ttl: ttl(), waitTimeout: WAIT, retry });
+        const grant = record(lock);
+        await process.sleep(random() * lock.ttl * 0.4);
+        grant.releasedAt = now();
+        const extending = lock.extend().then(
+          () => undefined,
+          (error: unknown) => void observed.problems.push(...untyped(process, error)),
+        );
+        await lock.release();
+        await extending;
+      } else if (style < 0.88) {
+        const first = key();
+        const second = first === 'k0' ? 'k1' : 'k0';
+        const group = await client.acquireMany([first, second], {
+          ttl: ttl(),
+          waitTimeout: WAIT,
+          retry,
+        });
+        const grants = group.locks.map(record);
+        await process.sleep(random() * SIM_TIMING.maxTtl * 0.3);
+        for (const grant of grants) grant.releasedAt = now();
+        await group.release();
+      } else {
+        const controller = new AbortController();
+        if (random() < 0.3)
+          process.sleep(random() * 3).then(
+            () => controller.abort(),
+            () => undefined,
+          );
+        const lock = await client.tryAcquire(key(), { ttl: ttl(), signal: controller.signal });
+        if (lock !== null) {
+          const grant = record(lock);
+          await process.sleep(random() * 20);
+          grant.releasedAt = now();
+          await lock.release();
+        }
+      }
+    };
+    const watchdog = process.sched.at(started + WAIT + SIM_TIMING.maxTtl * 3 + SETTLE, () => {
+      observed.problems.push(
+        `${process.name}/w${index}: a call started at ${started.toFixed(1)} never settled`,
+      );
+    });
+    await call().catch((error: unknown) => void observed.problems.push(...untyped(process, error)));
+    process.sched.cancel(watchdog);
+    await process.sleep(random() * 10);
+  }
+}
+
+/** A problem line when `error` is not one of the client's typed errors. */
+export function untyped(process: SimProcess, error: unknown): string[] {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_')) return [];
+  return [`${process.name}: untyped error ${String((error as Error | undefined)?.stack ?? error)}`];
+}

@@ -1,0 +1,339 @@
+import type { LockClientOptions, NodeSpec } from '@shardlock/core';
+import type { Grant } from '../support/grants.js';
+import type { KeyEvent } from './model.js';
+import { SimProcess, type ProcessWorld } from './process.js';
+import { prng, Scheduler } from './scheduler.js';
+import { SIM_DURATION, SIM_TIMING, type Fault, type Schedule } from './schedule.js';
+import { SimServer } from './server.js';
+import { runWorkers, untyped, type Observed } from './workload.js';
+
+/** One stretch of time a token held one key on one server. */
+export interface Holding {
+  /** The server. */
+  readonly server: string;
+  /** World ms when the token was set there. */
+  readonly from: number;
+  /** World ms when it stopped holding the key (deleted, expired, or its server died). */
+  until: number;
+  /** The TTL of its last grant or extend there, ms. */
+  ttl: number;
+}
+
+/** What a run left behind, for the oracles. */
+export interface WorldResult {
+  readonly grants: Grant[];
+  /** Tokens handed out: when, by which process. */
+  readonly issued: ReadonlyMap<string, { at: number; process: string }>;
+  /** When the clients were closed: nothing they owe a server is sent afterwards. */
+  readonly closedAt: number;
+  /** When each process (client or server, by name) was stopped: nothing is cleaned up meanwhile. */
+  readonly stalls: readonly { process: string; from: number; until: number }[];
+  readonly holdings: ReadonlyMap<string, readonly Holding[]>;
+  /** Things that must never happen besides overlaps: non-typed errors, hangs, grants to a refused client. */
+  readonly problems: string[];
+  readonly events: number;
+}
+
+const BASE_PORT = 7_000;
+
+/** Open intervals per (server, key): which token holds it, until when (world ms). */
+interface Open {
+  readonly token: string;
+  readonly holding: Holding;
+  expiresAt: number;
+}
+
+/**
+ * A simulated world: servers, client processes running the real client, a workload, and a
+ * schedule of faults, all on one virtual clock (docs/safety.md, "the simulator").
+ */
+export class World implements ProcessWorld {
+  readonly sched = new Scheduler();
+  readonly #schedule: Schedule;
+  readonly #servers: SimServer[] = [];
+  readonly #processes: SimProcess[] = [];
+  readonly #random: () => number;
+  readonly #observed: Observed;
+  readonly #issued = new Map<string, { at: number; process: string }>();
+  readonly #holdings = new Map<string, Holding[]>();
+  readonly #open = new Map<SimServer, Map<string, Open>>();
+  /** The operator's node list: what a client starting now is given. */
+  #list: NodeSpec[] = [];
+  #stopping = false;
+  readonly #stalls: { process: string; from: number; until: number }[] = [];
+  /** Membership changes some process has not finished applying. */
+  #applying = 0;
+  /** Processes whose workers are still running. */
+  #running = 0;
+
+  readonly #trace: ((line: string) => void) | undefined;
+
+  /** @param trace - told of every key write, fault and client event (to debug a schedule) */
+  constructor(schedule: Schedule, trace?: (line: string) => void) {
+    this.#trace = trace;
+    this.#schedule = schedule;
+    this.#random = prng(schedule.seed);
+    this.#observed = { grants: [], problems: [] };
+  }
+
+  server(port: number): SimServer {
+    return this.#servers[port - BASE_PORT]!;
+  }
+
+  issued(token: string, process: SimProcess): void {
+    this.#issued.set(token, { at: this.sched.now, process: process.name });
+  }
+
+  #addServer(): SimServer {
+    const index = this.#servers.length;
+    const skew = this.#schedule.skews[index % this.#schedule.skews.length] ?? 0;
+    const server = new SimServer(this.sched, `n${index}`, BASE_PORT + index, skew, (s, e) =>
+      this.#onKey(s, e),
+    );
+    this.#servers.push(server);
+    this.#open.set(server, new Map());
+    return server;
+  }
+
+  #spec(server: SimServer): NodeSpec {
+    return { id: server.name, host: '127.0.0.1', port: server.port };
+  }
+
+  #onKey(server: SimServer, event: KeyEvent): void {
+    this.#trace?.(
+      `${this.sched.now.toFixed(1)} ${server.name} ${event.kind} ${event.key} ${event.value} until ${server.toWorld(event.expiresAt).toFixed(1)}`,
+    );
+    const open = this.#open.get(server)!;
+    const at = server.toWorld(event.at);
+    const expiresAt = server.toWorld(event.expiresAt);
+    const before = open.get(event.key);
+    if (before?.token === event.value && event.kind === 'extend') {
+      before.expiresAt = expiresAt;
+      before.holding.ttl = expiresAt - at;
+      return;
+    }
+    if (before !== undefined) {
+      before.holding.until = Math.min(at, before.expiresAt);
+      open.delete(event.key);
+    }
+    if (event.kind === 'delete') return;
+    const holding: Holding = {
+      server: server.name,
+      from: at,
+      until: expiresAt,
+      ttl: expiresAt - at,
+    };
+    open.set(event.key, { token: event.value, holding, expiresAt });
+    let list = this.#holdings.get(event.value);
+    if (list === undefined) this.#holdings.set(event.value, (list = []));
+    list.push(holding);
+  }
+
+  /** A server lost its data (killed): every key it held stops being held now. */
+  #dropped(server: SimServer): void {
+    const open = this.#open.get(server)!;
+    for (const entry of open.values()) {
+      entry.holding.until = Math.min(this.sched.now, entry.expiresAt);
+    }
+    open.clear();
+  }
+
+  #startProcess(settings: 'same' | 'maxTtl' | 'vnodes'): SimProcess {
+    const options: Omit<LockClientOptions, 'nodes'> = {
+      ...SIM_TIMING,
+      defaultTtl: SIM_TIMING.maxTtl,
+      ...(settings === 'maxTtl' ? { maxTtl: SIM_TIMING.maxTtl * 2 } : {}),
+      ...(settings === 'vnodes' ? { vnodes: SIM_TIMING.vnodes * 2 } : {}),
+    };
+    const index = this.#processes.length;
+    const process = new SimProcess(
+      this,
+      index,
+      this.#schedule.seed + index * 7919,
+      this.#list,
+      options,
+    );
+    this.#processes.push(process);
+    if (this.#trace !== undefined) {
+      const trace = this.#trace;
+      const events = [
+        'nodeUp',
+        'nodeDown',
+        'nodeRestarted',
+        'nodeQuarantined',
+        'rebalance',
+        'handoffEnd',
+        'lockLost',
+      ] as const;
+      for (const name of events) {
+        process.client.on(name, (event: object) => {
+          trace(
+            `${this.sched.now.toFixed(1)} ${process.name} ${name} ${JSON.stringify(event, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
+          );
+        });
+      }
+    }
+    this.#running++;
+    void runWorkers(process, {
+      workers: this.#schedule.workers,
+      keys: 4,
+      stopping: () => this.#stopping,
+      refused: settings !== 'same',
+      observed: this.#observed,
+    }).finally(() => this.#running--);
+    return process;
+  }
+
+  /** Runs the schedule to its end, then stops the workload and closes every client. */
+  async run(): Promise<WorldResult> {
+    for (let i = 0; i < this.#schedule.nodes; i++) this.#addServer();
+    this.#list = this.#servers.map((s) => this.#spec(s));
+    for (let i = 0; i < this.#schedule.clients; i++) this.#startProcess('same');
+    for (const fault of this.#schedule.faults) {
+      this.sched.at(fault.at, () => this.#inject(fault));
+    }
+    await this.sched.run(SIM_DURATION);
+    this.#stopping = true;
+    // Every call is bounded (a hang is reported by the workload's watchdog): let the workers
+    // finish, then close the clients and let their connections go.
+    for (let until = SIM_DURATION; this.#running > 0 && until < SIM_DURATION + 5_000;) {
+      until += 10;
+      await this.sched.run(until);
+    }
+    const closedAt = this.sched.now;
+    for (const process of this.#processes) void process.client.close();
+    await this.sched.run(this.sched.now + 1_000);
+    for (const server of this.#servers) this.#dropped(server);
+    return {
+      grants: this.#observed.grants,
+      issued: this.#issued,
+      closedAt,
+      stalls: this.#stalls,
+      holdings: this.#holdings,
+      problems: this.#observed.problems,
+      events: this.sched.events,
+    };
+  }
+
+  #pick(index: number): SimServer | undefined {
+    const serving = this.#list.map((spec) => this.server(spec.port!));
+    return serving[index % serving.length];
+  }
+
+  #inject(fault: Fault): void {
+    const sched = this.sched;
+    this.#trace?.(`${sched.now.toFixed(1)} fault ${JSON.stringify(fault)}`);
+    switch (fault.type) {
+      case 'kill': {
+        const server = this.#pick(fault.node);
+        if (!server?.alive) return;
+        server.kill();
+        this.#dropped(server);
+        sched.at(sched.now + fault.downFor, () => {
+          this.#dropped(server);
+          server.restartEmpty();
+        });
+        return;
+      }
+      case 'restart': {
+        const server = this.#pick(fault.node);
+        if (server === undefined) return;
+        this.#dropped(server);
+        server.restartEmpty();
+        return;
+      }
+      case 'pause': {
+        const server = this.#pick(fault.node);
+        if (!server?.alive) return;
+        server.pause();
+        sched.at(sched.now + fault.duration, () => server.resume());
+        this.#stalls.push({
+          process: server.name,
+          from: sched.now,
+          until: sched.now + fault.duration,
+        });
+        return;
+      }
+      case 'add': {
+        if (!this.#mayChange()) return;
+        const spec = this.#spec(this.#addServer());
+        this.#list = [...this.#list, spec];
+        this.#everyClient(fault.lags, (process) => process.client.addNode(spec, 2_000));
+        return;
+      }
+      case 'remove': {
+        if (this.#list.length <= 3 || !this.#mayChange()) return;
+        const server = this.#pick(fault.node)!;
+        this.#list = this.#list.filter((spec) => spec.port !== server.port);
+        const lagged = this.#everyClient(fault.lags, (process) =>
+          process.client.removeNode(server.name),
+        );
+        // Its connections close after every handoff window; only then does the server go.
+        sched.at(sched.now + lagged + 3 * SIM_TIMING.maxTtl + 100, () => {
+          this.#dropped(server);
+          server.kill();
+        });
+        return;
+      }
+      case 'stall': {
+        const process = this.#processes[fault.client % this.#processes.length];
+        // A process stopped while a change is rolling out applies it late, beyond the lag
+        // the guarantees allow (docs/safety.md): the world keeps within them.
+        if (process === undefined || this.#applying > 0) return;
+        process.stall(fault.duration);
+        this.#stalls.push({
+          process: process.name,
+          from: sched.now,
+          until: sched.now + fault.duration,
+        });
+        return;
+      }
+      case 'late':
+        this.#startProcess(fault.settings);
+        return;
+    }
+  }
+
+  /**
+   * A change may start only while no process is stopped (see the stall fault), and once the
+   * previous one has been applied everywhere: every client must apply changes in the same
+   * order (an operator who removes a node some client has not added yet breaks that).
+   */
+  #mayChange(): boolean {
+    return this.#applying === 0 && this.#processes.every((process) => !process.stalled);
+  }
+
+  /** Each running client applies a change after its own lag; returns the longest lag. */
+  #everyClient(lags: readonly number[], apply: (process: SimProcess) => Promise<unknown>): number {
+    let longest = 0;
+    this.#processes.forEach((process, i) => {
+      const lag = lags[i % lags.length] ?? 0;
+      longest = Math.max(longest, lag);
+      // The operator retries a change that failed on one client because the node was down
+      // (an addNode rejects then), as the README asks: the others fail the node over to the
+      // same successors meanwhile.
+      const attempt = (): void => {
+        apply(process).then(
+          () => this.#applying--,
+          (error: unknown) => {
+            const code = (error as { code?: unknown }).code;
+            if (code === 'ERR_NODE_UNAVAILABLE' && !this.#stopping) {
+              this.sched.at(this.sched.now + 20, process.guard(attempt));
+              return;
+            }
+            this.#applying--;
+            this.#observed.problems.push(...untyped(process, error));
+          },
+        );
+      };
+      this.#applying++;
+      this.sched.at(this.sched.now + lag, process.guard(attempt));
+    });
+    return longest;
+  }
+
+  /** A number from the world's own stream (not any client's). */
+  random(): number {
+    return this.#random();
+  }
+}

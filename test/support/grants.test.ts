@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { problemsOf } from '../sim/oracle.js';
+import { findFenceRegressions, findViolations, type Grant } from './grants.js';
+
+// The oracles decide every safety test: the chaos checker's and the simulator's. Fed known
+// cases here, so that a broken oracle cannot pass a broken client.
+
+let tokens = 0;
+function grant(
+  key: string,
+  fence: number,
+  grantedAt: number,
+  believedUntil: number,
+  releasedAt = Number.POSITIVE_INFINITY,
+): Grant {
+  return {
+    key,
+    token: `t${tokens++}`.padEnd(22, '-'),
+    fence: BigInt(fence),
+    grantedAt,
+    believedUntil,
+    releasedAt,
+    owner: 'w',
+  };
+}
+
+describe('mutual exclusion oracle', () => {
+  it.each([
+    ['two believed intervals that overlap', [grant('k', 1, 0, 10), grant('k', 2, 5, 20)], 1],
+    ['one that starts as the other ends', [grant('k', 1, 0, 10), grant('k', 2, 10, 20)], 0],
+    ['an early release ends the belief', [grant('k', 1, 0, 10, 4), grant('k', 2, 5, 20)], 0],
+    [
+      'a lease that outlives its release is not believed',
+      [grant('k', 1, 0, 30, 4), grant('k', 2, 5, 20)],
+      0,
+    ],
+    ['different keys never conflict', [grant('a', 1, 0, 10), grant('b', 1, 5, 20)], 0],
+    [
+      'a third grant inside a long first one',
+      [grant('k', 1, 0, 100), grant('k', 2, 101, 110), grant('k', 3, 50, 60)],
+      1,
+    ],
+    ['given out of order', [grant('k', 2, 5, 20), grant('k', 1, 0, 10)], 1],
+  ])('%s', (_what, grants, violations) => {
+    expect(findViolations(grants)).toHaveLength(violations);
+  });
+});
+
+describe('fence oracle', () => {
+  it.each([
+    ['rising fences', [grant('k', 1, 0, 1), grant('k', 2, 5, 6), grant('k', 9, 9, 10)], 0],
+    ['a lower fence later', [grant('k', 5, 0, 1), grant('k', 3, 5, 6)], 1],
+    ['an equal fence later', [grant('k', 5, 0, 1), grant('k', 5, 5, 6)], 1],
+    [
+      'lower after a higher one, then higher again',
+      [grant('k', 5, 0, 1), grant('k', 4, 2, 3), grant('k', 6, 4, 5)],
+      1,
+    ],
+    ['fences of other keys do not count', [grant('a', 5, 0, 1), grant('b', 3, 5, 6)], 0],
+  ])('%s', (_what, grants, regressions) => {
+    expect(findFenceRegressions(grants)).toHaveLength(regressions);
+  });
+});
+
+describe('stranded-key oracle', () => {
+  const result = (
+    grants: Grant[],
+    holdings: [string, number, number, number][],
+    issued: [string, number][] = [],
+  ) => ({
+    grants,
+    issued: new Map(issued.map(([token, at]) => [token, { at, process: 'c0' }])),
+    holdings: new Map(
+      holdings.map(([token, from, until, ttl]) => [token, [{ server: 'n0', from, until, ttl }]]),
+    ),
+    problems: [],
+    events: 0,
+    closedAt: Number.POSITIVE_INFINITY,
+    stalls: [],
+  });
+
+  it('accepts a key held until its holder let go, or one TTL after it stopped believing', () => {
+    const held = grant('k', 1, 0, 50, 20);
+    expect(problemsOf(result([held], [[held.token, 0, 20.5, 60]]))).toEqual([]);
+    const overstayed = grant('k', 2, 100, 150);
+    expect(problemsOf(result([overstayed], [[overstayed.token, 100, 160, 60]]))).toEqual([]);
+  });
+
+  it('flags a key that stays held for more than one TTL after its holder gave up', () => {
+    const released = grant('k', 1, 0, 50, 20);
+    // An extend that landed after the release renewed it for a whole TTL.
+    expect(problemsOf(result([released], [[released.token, 0, 90, 60]]))).toHaveLength(1);
+  });
+
+  it('flags a grant nobody believes that is not cleaned up when its node answers again', () => {
+    const late = 'late'.padEnd(22, '-');
+    // Drawn at 0, run by a paused server at 400, left for its whole TTL of 5 s.
+    expect(problemsOf(result([], [[late, 400, 5_400, 5_000]], [[late, 0]]))).toHaveLength(1);
+    // Cleaned up soon after the server answered again.
+    expect(problemsOf(result([], [[late, 400, 460, 5_000]], [[late, 0]]))).toEqual([]);
+  });
+});
