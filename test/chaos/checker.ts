@@ -17,7 +17,7 @@ import {
   type RecordedGrant,
 } from './client-loop.mjs';
 
-/** The faults SAFETY.md names, each injected with real processes and signals. */
+/** The faults docs/safety.md names, each injected with real processes and signals. */
 export type FaultType = 'kill' | 'pause' | 'restart-empty' | 'add' | 'remove' | 'stall-client';
 const FAULTS: readonly FaultType[] = [
   'kill',
@@ -40,7 +40,7 @@ export interface ChaosOptions {
   readonly keys: number;
 }
 
-/** One line of figures, as SAFETY.md asks. */
+/** One line of figures (docs/safety.md, "how it is tested"). */
 export interface ChaosSummary {
   readonly grants: number;
   readonly faults: Record<FaultType, number>;
@@ -269,7 +269,7 @@ function summarize(
   };
 }
 
-/** The summary as the one line of figures SAFETY.md asks for. */
+/** The summary as one line of figures. */
 export function summaryLine(summary: ChaosSummary): string {
   const faults = Object.entries(summary.faults)
     .map(([type, n]) => `${type} ${n}`)

@@ -12,7 +12,7 @@ import { HashRing } from '@shardlock/ring';
 import { freePort, nodeSpecs, RedisNode, startNodes, stopAllNodes } from '../harness/index.js';
 import { inspect, until } from '../support/redis.js';
 
-// Membership at runtime (SAFETY.md hazards 2–6), against real redis-server processes that
+// Membership at runtime (docs/safety.md hazards 2–6), against real redis-server processes that
 // are killed, paused, restarted empty, added and removed. Short leases keep the quarantines
 // and handoff windows these tests wait out to a fraction of a second.
 

@@ -17,7 +17,54 @@ async function roundTrip(client: LockClient, key: string): Promise<void> {
   expect(await lock.release()).toBe(true);
 }
 
+/**
+ * The ACL rule the core README gives a lock user: its key prefix, EVALSHA and EVAL, the
+ * commands the scripts call, INFO and PING for first contact and health, CLIENT SETNAME.
+ */
+const LOCK_USER_RULE = [
+  'resetkeys',
+  '~shardlock:*',
+  '-@all',
+  '+evalsha',
+  '+eval',
+  '+set',
+  '+get',
+  '+pexpire',
+  '+pttl',
+  '+del',
+  '+time',
+  '+hget',
+  '+hset',
+  '+hgetall',
+  '+info',
+  '+ping',
+  '+client|setname',
+];
+
 describe('authentication and TLS pass through to ioredis', () => {
+  it('a user with exactly the documented ACL rule can do everything', async () => {
+    const node = await RedisNode.start({
+      args: ['--user', 'locker', 'on', '>rule-pw', ...LOCK_USER_RULE, '--user', 'default', 'off'],
+    });
+    const client = new LockClient({
+      nodes: [{ id: 'rule', port: node.port }],
+      redis: { username: 'locker', password: 'rule-pw' },
+    });
+    const errors: NodeErrorEvent[] = [];
+    client.on('nodeError', (event) => errors.push(event));
+    await client.ready();
+    await roundTrip(client, 'rule-key');
+    const fenced = await client.withLock('rule-work', async (_signal, lock) => {
+      await lock.extend(3_000);
+      return lock.fence;
+    });
+    expect(fenced).toBeGreaterThan(0n);
+    const group = await client.acquireMany(['rule-a', 'rule-b']);
+    expect(await group.release()).toBe(true);
+    expect(errors).toEqual([]);
+    await client.close();
+  });
+
   it('an ACL user with a password, given as client-wide redis options', async () => {
     const node = await RedisNode.start({ users: [{ name: 'locker', password: 's3cret-pw' }] });
     const client = new LockClient({

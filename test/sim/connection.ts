@@ -8,6 +8,8 @@ export interface ClientProcess {
   guard(run: () => void): () => void;
   /** One network hop, ms. */
   latency(): number;
+  /** ioredis' connect timeout, for a handshake a paused server never completes, ms. */
+  readonly connectTimeout: number;
 }
 
 type Status = 'connecting' | 'ready' | 'reconnecting' | 'end';
@@ -18,9 +20,6 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
-
-/** ioredis' connect timeout, for a handshake a paused server never completes. */
-const CONNECT_TIMEOUT = 1_000;
 
 /**
  * ioredis as the client uses it, over the simulated network: commands fail at once while
@@ -79,7 +78,7 @@ export class SimConnection implements Connection, ServerPeer {
       this.#process.guard(() => {
         if (socket !== this.#socket || this.#status === 'end') return;
         const timeout = sched.at(
-          sched.now + CONNECT_TIMEOUT,
+          sched.now + this.#process.connectTimeout,
           this.#process.guard(() => {
             if (socket !== this.#socket || this.#status === 'ready' || this.#status === 'end')
               return;

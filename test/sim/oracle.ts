@@ -1,12 +1,16 @@
 import { describeViolation, findFenceRegressions, findViolations } from '../support/grants.js';
-import { SIM_TIMING } from './schedule.js';
 import type { WorldResult } from './world.js';
 
 // A grant nobody believes (its reply was lost, came too late, or its caller had gone) is
 // released once its node answers again: within a health check and a few hops of the moment
 // its attempt gave up (at most a few command timeouts after its token was drawn).
-const GAVE_UP_WITHIN = 4 * SIM_TIMING.commandTimeout;
-const CLEANED_WITHIN = 2 * SIM_TIMING.healthCheckInterval + SIM_TIMING.commandTimeout + 20;
+function bounds(result: WorldResult): { gaveUpWithin: number; cleanedWithin: number } {
+  const { commandTimeout, healthCheckInterval } = result.timing;
+  return {
+    gaveUpWithin: 4 * commandTimeout,
+    cleanedWithin: 2 * healthCheckInterval + commandTimeout + 20,
+  };
+}
 /** The longest network hop the simulator makes, ms (process.ts). */
 const HOP = 5;
 
@@ -17,6 +21,7 @@ const HOP = 5;
  */
 export function problemsOf(result: WorldResult): string[] {
   const problems = [...result.problems];
+  const { gaveUpWithin: GAVE_UP_WITHIN, cleanedWithin: CLEANED_WITHIN } = bounds(result);
   for (const v of findViolations(result.grants))
     problems.push(`violation: ${describeViolation(v)}`);
   for (const r of findFenceRegressions(result.grants)) {
@@ -33,13 +38,18 @@ export function problemsOf(result: WorldResult): string[] {
       // Who must run for it to be cleaned up: its client, and its server.
       const stoppable = [issued?.process ?? '', holding.server];
       if (believed !== undefined) {
-        // Held by nobody for longer than one TTL after its holder stopped believing; an op
-        // that ran late (a paused server ran it after the holder let go) is undone once the
-        // node answers again.
+        // Held by nobody for longer than one TTL after its holder stopped believing; a grant
+        // or extend that ran late (a paused server ran it after the holder let go) is undone
+        // once the node answers again and the holder's process runs.
         // (An extend sent just before the belief ended may land a hop later.)
+        // A paused server runs its backlog when it resumes, and the client cleans up once it
+        // sees the node back; on a running server, the release follows the late op at once
+        // (it went out after it on the same connection, or once the extend's replies are in).
+        const running = result.timing.commandTimeout;
+        const cleanup = resumedAt(holding.server, holding.last, result) ? CLEANED_WITHIN : running;
         const late =
-          holding.from > believed
-            ? stretched(holding.from, holding.from + CLEANED_WITHIN, stoppable, result)
+          holding.last > believed
+            ? stretched(holding.last, holding.last + cleanup, stoppable, result)
             : 0;
         if (holding.until > Math.max(believed + holding.ttl + HOP, late)) {
           problems.push(
@@ -87,4 +97,11 @@ function stretched(
     }
   }
   return end;
+}
+
+/** Whether `server` resumed from a pause at `at` (its backlog ran then). */
+function resumedAt(server: string, at: number, result: WorldResult): boolean {
+  return result.stalls.some(
+    (stall) => stall.process === server && Math.abs(stall.until - at) < 1e-6,
+  );
 }

@@ -22,6 +22,7 @@ export class SimProcess implements ClientProcess {
   readonly name: string;
   readonly client: LockClient;
   readonly random: () => number;
+  readonly connectTimeout: number;
   #world: ProcessWorld;
   #stalledUntil = 0;
   #tokens = 0;
@@ -34,7 +35,9 @@ export class SimProcess implements ClientProcess {
     seed: number,
     nodes: readonly NodeSpec[],
     options: Omit<LockClientOptions, 'nodes'>,
+    connectTimeout: number,
   ) {
+    this.connectTimeout = connectTimeout;
     this.#world = world;
     this.#index = index;
     this.name = `c${index}`;

@@ -2,8 +2,17 @@ import fc from 'fast-check';
 
 /** A fault the world injects at virtual time `at` (ms). Node and client numbers wrap around. */
 export type Fault =
-  /** kill -9, then a restart with an empty dataset `downFor` ms later. */
-  | { readonly at: number; readonly type: 'kill'; readonly node: number; readonly downFor: number }
+  /**
+   * kill -9, then a restart with an empty dataset `downFor` ms later; with `lateAfter`, a
+   * client starts that long after the restart (one that never saw the node's earlier run).
+   */
+  | {
+      readonly at: number;
+      readonly type: 'kill';
+      readonly node: number;
+      readonly downFor: number;
+      readonly lateAfter?: number;
+    }
   /** An empty restart on the same address, as fast as the harness can make one. */
   | { readonly at: number; readonly type: 'restart'; readonly node: number }
   /** SIGSTOP for `duration` ms. */
@@ -46,10 +55,16 @@ export interface Schedule {
    */
   readonly skews: readonly number[];
   readonly faults: readonly Fault[];
+  /**
+   * How much slower than the base the world runs: every time of the schedule, and the
+   * client's timings, are multiplied by it. At 6 the quarantine is longer than a second, so a
+   * server's age (whole seconds in INFO) can tell a young run from an old one.
+   */
+  readonly scale?: number;
 }
 
-/** The timing every simulated client uses (ms); the bounds in docs/safety.md follow from it. */
-export const SIM_TIMING = {
+/** The timing simulated clients use at scale 1 (ms); the bounds in docs/safety.md follow. */
+const BASE_TIMING = {
   maxTtl: 200,
   commandTimeout: 50,
   healthCheckInterval: 50,
@@ -57,24 +72,44 @@ export const SIM_TIMING = {
   vnodes: 64,
 } as const;
 
-/** How long a world runs with faults and traffic, virtual ms. */
+/** The client timings of a world at `scale`. */
+export function timingOf(scale: number): {
+  maxTtl: number;
+  commandTimeout: number;
+  healthCheckInterval: number;
+  failureThreshold: number;
+  vnodes: number;
+} {
+  return {
+    ...BASE_TIMING,
+    maxTtl: BASE_TIMING.maxTtl * scale,
+    commandTimeout: BASE_TIMING.commandTimeout * scale,
+    healthCheckInterval: BASE_TIMING.healthCheckInterval * scale,
+  };
+}
+
+/** How long a world runs with faults and traffic, virtual ms at scale 1. */
 export const SIM_DURATION = 2_000;
 
-const QUARANTINE = SIM_TIMING.maxTtl * 1.01 + 2;
+const QUARANTINE = BASE_TIMING.maxTtl * 1.01 + 2;
 /** handoffWindow − quarantine: the lag the guarantees allow between clients applying a change. */
-const MAX_LAG = Math.floor(2 * SIM_TIMING.maxTtl - QUARANTINE);
+const MAX_LAG = Math.floor(2 * BASE_TIMING.maxTtl - QUARANTINE);
 
 const at = fc.integer({ min: 50, max: 1_500 });
 const node = fc.nat({ max: 7 });
 const lags = fc.array(fc.integer({ min: 0, max: MAX_LAG }), { minLength: 8, maxLength: 8 });
 
 const nodeFault = fc.oneof(
-  fc.record({
-    at,
-    type: fc.constant('kill' as const),
-    node,
-    downFor: fc.integer({ min: 0, max: 800 }),
-  }),
+  fc.record(
+    {
+      at,
+      type: fc.constant('kill' as const),
+      node,
+      downFor: fc.integer({ min: 0, max: 800 }),
+      lateAfter: fc.integer({ min: 0, max: 300 }),
+    },
+    { requiredKeys: ['at', 'type', 'node', 'downFor'] },
+  ),
   fc.record({ at, type: fc.constant('restart' as const), node }),
   fc.record({
     at,
@@ -113,6 +148,7 @@ const shortPause = fc.record({
 
 const base = {
   seed: fc.integer(),
+  scale: fc.constantFrom(1, 1, 1, 6),
   nodes: fc.integer({ min: 3, max: 5 }),
   clients: fc.integer({ min: 2, max: 3 }),
   workers: fc.integer({ min: 2, max: 3 }),

@@ -1,7 +1,7 @@
 import type { Lock } from '@shardlock/core';
 import type { Grant } from '../support/grants.js';
 import type { SimProcess } from './process.js';
-import { SIM_TIMING } from './schedule.js';
+import type { timingOf } from './schedule.js';
 
 /** What the workers of every process report. */
 export interface Observed {
@@ -17,12 +17,10 @@ export interface WorkloadOptions {
   /** The process's settings differ from the cluster's: it must never be granted anything. */
   readonly refused: boolean;
   readonly observed: Observed;
+  readonly timing: ReturnType<typeof timingOf>;
+  /** How much slower than the base the world runs. */
+  readonly scale: number;
 }
-
-const WAIT = 300;
-// Every call settles within its waitTimeout plus this (a connect timeout and a few command
-// timeouts); longer is a hang.
-const SETTLE = 1_000 + 6 * SIM_TIMING.commandTimeout;
 
 /**
  * Lock traffic on a few hot keys, in every way a caller uses the client: acquire and release,
@@ -36,7 +34,11 @@ export async function runWorkers(process: SimProcess, options: WorkloadOptions):
 
 async function worker(process: SimProcess, options: WorkloadOptions, index: number): Promise<void> {
   const { client, random } = process;
-  const observed = options.observed;
+  const { observed, timing, scale } = options;
+  const WAIT = 300 * scale;
+  // Every call settles within its waitTimeout plus this (a connect timeout and a few command
+  // timeouts); longer is a hang.
+  const SETTLE = 1_000 * scale + 6 * timing.commandTimeout;
   const key = (): string => `k${Math.floor(random() * options.keys)}`;
   const now = (): number => process.sched.now;
   const record = (lock: Lock): Grant => {
@@ -54,7 +56,7 @@ async function worker(process: SimProcess, options: WorkloadOptions, index: numb
     observed.grants.push(grant);
     return grant;
   };
-  const ttl = (): number => 20 + Math.floor(random() * (SIM_TIMING.maxTtl - 20));
+  const ttl = (): number => 20 * scale + Math.floor(random() * (timing.maxTtl - 20 * scale));
   const retry = { attempts: 20, delay: 5, maxDelay: 40, jitter: 5 };
   while (!options.stopping()) {
     const started = now();
@@ -72,8 +74,8 @@ async function worker(process: SimProcess, options: WorkloadOptions, index: numb
           key(),
           async (signal, lock) => {
             const grant = record(lock);
-            const until = now() + random() * SIM_TIMING.maxTtl * 2;
-            while (now() < until && !signal.aborted) await process.sleep(5);
+            const until = now() + random() * timing.maxTtl * 2;
+            while (now() < until && !signal.aborted) await process.sleep(5 * scale);
             grant.believedUntil = lock.deadline;
             grant.releasedAt = now();
           },
@@ -100,7 +102,7 @@ async function worker(process: SimProcess, options: WorkloadOptions, index: numb
           retry,
         });
         const grants = group.locks.map(record);
-        await process.sleep(random() * SIM_TIMING.maxTtl * 0.3);
+        await process.sleep(random() * timing.maxTtl * 0.3);
         for (const grant of grants) grant.releasedAt = now();
         await group.release();
       } else {
@@ -113,20 +115,20 @@ async function worker(process: SimProcess, options: WorkloadOptions, index: numb
         const lock = await client.tryAcquire(key(), { ttl: ttl(), signal: controller.signal });
         if (lock !== null) {
           const grant = record(lock);
-          await process.sleep(random() * 20);
+          await process.sleep(random() * 20 * scale);
           grant.releasedAt = now();
           await lock.release();
         }
       }
     };
-    const watchdog = process.sched.at(started + WAIT + SIM_TIMING.maxTtl * 3 + SETTLE, () => {
+    const watchdog = process.sched.at(started + WAIT + timing.maxTtl * 3 + SETTLE, () => {
       observed.problems.push(
         `${process.name}/w${index}: a call started at ${started.toFixed(1)} never settled`,
       );
     });
     await call().catch((error: unknown) => void observed.problems.push(...untyped(process, error)));
     process.sched.cancel(watchdog);
-    await process.sleep(random() * 10);
+    await process.sleep(random() * 10 * scale);
   }
 }
 

@@ -3,7 +3,7 @@ import type { Grant } from '../support/grants.js';
 import type { KeyEvent } from './model.js';
 import { SimProcess, type ProcessWorld } from './process.js';
 import { prng, Scheduler } from './scheduler.js';
-import { SIM_DURATION, SIM_TIMING, type Fault, type Schedule } from './schedule.js';
+import { SIM_DURATION, timingOf, type Fault, type Schedule } from './schedule.js';
 import { SimServer } from './server.js';
 import { runWorkers, untyped, type Observed } from './workload.js';
 
@@ -13,6 +13,8 @@ export interface Holding {
   readonly server: string;
   /** World ms when the token was set there. */
   readonly from: number;
+  /** World ms of its last grant or extend there. */
+  last: number;
   /** World ms when it stopped holding the key (deleted, expired, or its server died). */
   until: number;
   /** The TTL of its last grant or extend there, ms. */
@@ -26,6 +28,8 @@ export interface WorldResult {
   readonly issued: ReadonlyMap<string, { at: number; process: string }>;
   /** When the clients were closed: nothing they owe a server is sent afterwards. */
   readonly closedAt: number;
+  /** The client timings the world ran with. */
+  readonly timing: ReturnType<typeof timingOf>;
   /** When each process (client or server, by name) was stopped: nothing is cleaned up meanwhile. */
   readonly stalls: readonly { process: string; from: number; until: number }[];
   readonly holdings: ReadonlyMap<string, readonly Holding[]>;
@@ -67,11 +71,16 @@ export class World implements ProcessWorld {
   #running = 0;
 
   readonly #trace: ((line: string) => void) | undefined;
+  /** Every time of the schedule, and the client's timings, are multiplied by it. */
+  readonly #scale: number;
+  readonly #timing: ReturnType<typeof timingOf>;
 
   /** @param trace - told of every key write, fault and client event (to debug a schedule) */
   constructor(schedule: Schedule, trace?: (line: string) => void) {
     this.#trace = trace;
     this.#schedule = schedule;
+    this.#scale = schedule.scale ?? 1;
+    this.#timing = timingOf(this.#scale);
     this.#random = prng(schedule.seed);
     this.#observed = { grants: [], problems: [] };
   }
@@ -110,6 +119,7 @@ export class World implements ProcessWorld {
     if (before?.token === event.value && event.kind === 'extend') {
       before.expiresAt = expiresAt;
       before.holding.ttl = expiresAt - at;
+      before.holding.last = at;
       return;
     }
     if (before !== undefined) {
@@ -120,6 +130,7 @@ export class World implements ProcessWorld {
     const holding: Holding = {
       server: server.name,
       from: at,
+      last: at,
       until: expiresAt,
       ttl: expiresAt - at,
     };
@@ -140,10 +151,10 @@ export class World implements ProcessWorld {
 
   #startProcess(settings: 'same' | 'maxTtl' | 'vnodes'): SimProcess {
     const options: Omit<LockClientOptions, 'nodes'> = {
-      ...SIM_TIMING,
-      defaultTtl: SIM_TIMING.maxTtl,
-      ...(settings === 'maxTtl' ? { maxTtl: SIM_TIMING.maxTtl * 2 } : {}),
-      ...(settings === 'vnodes' ? { vnodes: SIM_TIMING.vnodes * 2 } : {}),
+      ...this.#timing,
+      defaultTtl: this.#timing.maxTtl,
+      ...(settings === 'maxTtl' ? { maxTtl: this.#timing.maxTtl * 2 } : {}),
+      ...(settings === 'vnodes' ? { vnodes: this.#timing.vnodes * 2 } : {}),
     };
     const index = this.#processes.length;
     const process = new SimProcess(
@@ -152,6 +163,7 @@ export class World implements ProcessWorld {
       this.#schedule.seed + index * 7919,
       this.#list,
       options,
+      1_000 * this.#scale,
     );
     this.#processes.push(process);
     if (this.#trace !== undefined) {
@@ -180,6 +192,8 @@ export class World implements ProcessWorld {
       stopping: () => this.#stopping,
       refused: settings !== 'same',
       observed: this.#observed,
+      timing: this.#timing,
+      scale: this.#scale,
     }).finally(() => this.#running--);
     return process;
   }
@@ -190,14 +204,15 @@ export class World implements ProcessWorld {
     this.#list = this.#servers.map((s) => this.#spec(s));
     for (let i = 0; i < this.#schedule.clients; i++) this.#startProcess('same');
     for (const fault of this.#schedule.faults) {
-      this.sched.at(fault.at, () => this.#inject(fault));
+      this.sched.at(fault.at * this.#scale, () => this.#inject(fault));
     }
-    await this.sched.run(SIM_DURATION);
+    const duration = SIM_DURATION * this.#scale;
+    await this.sched.run(duration);
     this.#stopping = true;
     // Every call is bounded (a hang is reported by the workload's watchdog): let the workers
     // finish, then close the clients and let their connections go.
-    for (let until = SIM_DURATION; this.#running > 0 && until < SIM_DURATION + 5_000;) {
-      until += 10;
+    for (let until = duration; this.#running > 0 && until < duration + 5_000 * this.#scale;) {
+      until += 10 * this.#scale;
       await this.sched.run(until);
     }
     const closedAt = this.sched.now;
@@ -208,6 +223,7 @@ export class World implements ProcessWorld {
       grants: this.#observed.grants,
       issued: this.#issued,
       closedAt,
+      timing: this.#timing,
       stalls: this.#stalls,
       holdings: this.#holdings,
       problems: this.#observed.problems,
@@ -229,9 +245,12 @@ export class World implements ProcessWorld {
         if (!server?.alive) return;
         server.kill();
         this.#dropped(server);
-        sched.at(sched.now + fault.downFor, () => {
+        sched.at(sched.now + fault.downFor * this.#scale, () => {
           this.#dropped(server);
           server.restartEmpty();
+          const { lateAfter } = fault;
+          if (lateAfter !== undefined)
+            sched.at(sched.now + lateAfter * this.#scale, () => this.#startProcess('same'));
         });
         return;
       }
@@ -246,11 +265,11 @@ export class World implements ProcessWorld {
         const server = this.#pick(fault.node);
         if (!server?.alive) return;
         server.pause();
-        sched.at(sched.now + fault.duration, () => server.resume());
+        sched.at(sched.now + fault.duration * this.#scale, () => server.resume());
         this.#stalls.push({
           process: server.name,
           from: sched.now,
-          until: sched.now + fault.duration,
+          until: sched.now + fault.duration * this.#scale,
         });
         return;
       }
@@ -269,7 +288,7 @@ export class World implements ProcessWorld {
           process.client.removeNode(server.name),
         );
         // Its connections close after every handoff window; only then does the server go.
-        sched.at(sched.now + lagged + 3 * SIM_TIMING.maxTtl + 100, () => {
+        sched.at(sched.now + lagged + 3 * this.#timing.maxTtl + 100, () => {
           this.#dropped(server);
           server.kill();
         });
@@ -280,11 +299,11 @@ export class World implements ProcessWorld {
         // A process stopped while a change is rolling out applies it late, beyond the lag
         // the guarantees allow (docs/safety.md): the world keeps within them.
         if (process === undefined || this.#applying > 0) return;
-        process.stall(fault.duration);
+        process.stall(fault.duration * this.#scale);
         this.#stalls.push({
           process: process.name,
           from: sched.now,
-          until: sched.now + fault.duration,
+          until: sched.now + fault.duration * this.#scale,
         });
         return;
       }
@@ -307,7 +326,7 @@ export class World implements ProcessWorld {
   #everyClient(lags: readonly number[], apply: (process: SimProcess) => Promise<unknown>): number {
     let longest = 0;
     this.#processes.forEach((process, i) => {
-      const lag = lags[i % lags.length] ?? 0;
+      const lag = (lags[i % lags.length] ?? 0) * this.#scale;
       longest = Math.max(longest, lag);
       // The operator retries a change that failed on one client because the node was down
       // (an addNode rejects then), as the README asks: the others fail the node over to the

@@ -71,11 +71,21 @@ describe('stranded-key oracle', () => {
     grants,
     issued: new Map(issued.map(([token, at]) => [token, { at, process: 'c0' }])),
     holdings: new Map(
-      holdings.map(([token, from, until, ttl]) => [token, [{ server: 'n0', from, until, ttl }]]),
+      holdings.map(([token, from, until, ttl]) => [
+        token,
+        [{ server: 'n0', from, last: from, until, ttl }],
+      ]),
     ),
     problems: [],
     events: 0,
     closedAt: Number.POSITIVE_INFINITY,
+    timing: {
+      maxTtl: 200,
+      commandTimeout: 50,
+      healthCheckInterval: 50,
+      failureThreshold: 2,
+      vnodes: 64,
+    },
     stalls: [],
   });
 

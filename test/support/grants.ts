@@ -25,7 +25,7 @@ export function believedEnd(grant: Grant): number {
 }
 
 /**
- * Overlapping believed intervals, per key (SAFETY.md): a violation is two grants of one key
+ * Overlapping believed intervals, per key (docs/safety.md): a violation is two grants of one key
  * whose `[grantedAt, min(believedUntil, releasedAt)]` intervals overlap.
  */
 export function findViolations(grants: readonly Grant[]): Violation[] {

@@ -19,7 +19,7 @@ import {
   type LockClientOptions,
   type ResolvedClientOptions,
 } from './options.js';
-import type { Emit } from './pool.js';
+import type { Emit } from './events.js';
 import { bounded } from './retry.js';
 import { defaultRuntime, type Runtime } from './runtime.js';
 import { abortError } from './sleep.js';

@@ -4,7 +4,8 @@ import { generationOf, Lock } from './lock.js';
 import { ContactPending, Stalled, type Membership } from './membership/membership.js';
 import type { RedisNode } from './node.js';
 import { minTtlOf, type ResolvedClientOptions } from './options.js';
-import { NodePool, type Emit } from './pool.js';
+import { NodePool } from './pool.js';
+import type { Emit } from './events.js';
 import type { Runtime } from './runtime.js';
 import { OP_ACQUIRE, OP_RELEASE, opArg, type BatchReply } from './scripts/batch.js';
 import { received } from './validate.js';
@@ -112,6 +113,20 @@ export class LockEngine {
     return this.#pool.membership.route(key, this.runtime.now());
   }
 
+  /**
+   * The nodes that must all hold `key` now, waiting for a node's first contact (or a stall's
+   * reckoning) when one is on the route.
+   * @throws {@link NodeQuarantinedError} or {@link NodeUnavailableError}
+   */
+  async routeNow(key: string): Promise<readonly RedisNode[]> {
+    try {
+      return this.route(key);
+    } catch (error) {
+      if (!(error instanceof ContactPending) && !(error instanceof Stalled)) throw error;
+      return this.#pool.routeAfterContact(key);
+    }
+  }
+
   /** Sends one op on `key` to `node` in this tick's batch. */
   async send(
     node: RedisNode,
@@ -144,13 +159,7 @@ export class LockEngine {
    * @throws {@link NodeQuarantinedError}, {@link NodeUnavailableError}, {@link CommandError}
    */
   async tryOnce(key: string, ttl: number): Promise<Lock | number> {
-    let nodes: readonly RedisNode[];
-    try {
-      nodes = this.route(key);
-    } catch (error) {
-      if (!(error instanceof ContactPending) && !(error instanceof Stalled)) throw error;
-      nodes = await this.#pool.routeAfterContact(key);
-    }
+    const nodes = await this.routeNow(key);
     const token = this.runtime.token();
     const sentAt = this.runtime.now();
     if (nodes.length > 1) return this.#tryOnAll(nodes, key, token, ttl, sentAt);

@@ -78,3 +78,9 @@ export interface LockClientEvents {
   /** A background step (a release after an abort, an auto-extend) failed. */
   backgroundError: [ShardlockError];
 }
+
+/** How the pool and engine tell their client about events. */
+export type Emit = <E extends keyof LockClientEvents>(
+  event: E,
+  ...args: LockClientEvents[E]
+) => void;

@@ -116,8 +116,9 @@ export class Lock implements AsyncDisposable {
    * @param ttl - new lease in ms, at most `maxTtl`; defaults to the lock's current TTL
    * @throws {@link LockLostError} when the lock was released or lost (also while the extend
    *   was on its way), or its key no longer holds this lock's token
-   * @throws {@link NodeUnavailableError} when a node cannot be reached; the lease may still
-   *   hold until `validUntil`
+   * @throws {@link NodeUnavailableError} or {@link NodeQuarantinedError} when a node on the
+   *   key's route cannot be reached or may not take the lease now; the lease may still hold
+   *   until `validUntil`
    * @throws {@link InvalidArgumentError} for a bad `ttl`
    */
   async extend(ttl: number = this.#ttl): Promise<void> {
@@ -125,9 +126,14 @@ export class Lock implements AsyncDisposable {
     if (this.#state === 'held' && generationOf(this.#nodes) !== this.#generation) {
       this.markLost('node-lost');
     }
+    // A lease whose validity has run out is not renewed: this process stopped believing it
+    // (found in the simulator: a process that stalled past its lease renewed it on waking).
+    if (this.#state === 'held' && this.#engine.now() >= this.#deadline) this.markLost('expired');
     if (this.#state !== 'held') throw this.#gone('cannot be extended');
+    const { held, added } = this.#targets(await this.#engine.routeNow(this.key));
     const sentAt = this.#engine.now();
-    const { held, added } = this.#targets();
+    if (this.#isHeld() && sentAt >= this.#deadline) this.markLost('expired');
+    if (!this.#isHeld()) throw this.#gone('was not extended');
     for (const node of added) if (!this.#maybe.includes(node)) this.#maybe.push(node);
     const generation = generationOf(held) + generationOf(added);
     const engine = this.#engine;
@@ -172,18 +178,13 @@ export class Lock implements AsyncDisposable {
 
   /**
    * Where an extend goes: the nodes that hold the lease and still route the key, and the
-   * key's owners that do not hold it yet (a handoff began). A node that no longer routes the
-   * key (a handoff ended, the node was removed) is let go: its lease lapses by its TTL.
+   * key's owners that do not hold it yet (a handoff began). An extend renews what the holder
+   * believes, so, as an acquire, it must cover the whole route: when a node on it cannot take
+   * the lease (quarantined, not met yet), the extend fails, and the lease runs out where it is
+   * (found in the simulator: renewing it on an old owner alone outlived other clients'
+   * windows). A node that no longer routes the key is let go: its lease lapses by its TTL.
    */
-  #targets(): { held: RedisNode[]; added: RedisNode[] } {
-    let route: readonly RedisNode[];
-    try {
-      route = this.#engine.route(this.key);
-    } catch {
-      // An owner that cannot take the lease now (quarantined, not met yet, no node serving):
-      // extending where it is held still counts.
-      return { held: [...this.#nodes], added: [] };
-    }
+  #targets(route: readonly RedisNode[]): { held: RedisNode[]; added: RedisNode[] } {
     const held = this.#nodes.filter((node) => route.includes(node));
     const added = route.filter((node) => !this.#nodes.includes(node));
     // Without a node that holds the lease there is nothing to renew from: the extend must

@@ -5,12 +5,13 @@ import {
   SettingsMismatchError,
   type ShardlockError,
 } from './errors.js';
-import type { LockClientEvents } from './events.js';
+import type { Emit } from './events.js';
 import type { Hello } from './hello.js';
+import { Joining } from './joining.js';
 import { ContactPending, Membership, Stalled } from './membership/membership.js';
 import { readRecords, type ReadRecord } from './membership/records.js';
-import { movedShare } from './membership/views.js';
 import type { ContactInfo, Decision } from './membership/types.js';
+import { emitDecision } from './decision-events.js';
 import { RedisNode, type NodeListener } from './node.js';
 import type { ResolvedNodeSpec } from './node-spec.js';
 import {
@@ -19,29 +20,17 @@ import {
   redisOptionsOf,
   type ResolvedClientOptions,
 } from './options.js';
+import { syncFences } from './fence-sync.js';
 import {
   checkMembers,
   checkSettings,
   memberField,
   memberValue,
-  parseIncarnation,
   settingsText,
   type Incarnation,
 } from './record.js';
+import { writeRecord, type Met } from './record-write.js';
 import type { Runtime } from './runtime.js';
-
-/** How the pool tells its client about events. */
-export type Emit = <E extends keyof LockClientEvents>(
-  event: E,
-  ...args: LockClientEvents[E]
-) => void;
-
-/** A node being added: its contact, or why it failed. */
-interface Joining {
-  hello: Hello | undefined;
-  failure: ShardlockError | undefined;
-  wake: () => void;
-}
 
 /**
  * The nodes of a client and what acts on membership's decisions: connections, timers, the
@@ -91,8 +80,7 @@ export class NodePool {
         if (this.#closed) return;
         const joining = this.#joining.get(node);
         if (joining !== undefined) {
-          joining.failure ??= unavailable(node, 'went down while it was being added');
-          joining.wake();
+          joining.failed(unavailable(node, 'went down while it was being added'));
           return;
         }
         this.#act(this.#membership.lost(node.id, this.#rt.now()));
@@ -203,8 +191,7 @@ export class NodePool {
     if (this.#closed) return;
     const joining = this.#joining.get(node);
     if (joining !== undefined) {
-      joining.hello = hello;
-      joining.wake();
+      joining.met(hello);
       return;
     }
     this.#records.set(node.id, { record: hello.record, nowUs: hello.nowUs });
@@ -224,7 +211,9 @@ export class NodePool {
       this.#refused(node, error as ShardlockError);
       return;
     }
-    this.#meet(node, hello, this.#listed(node.id));
+    // After the start this client has listed every member itself (its record writes): a
+    // node it meets again may have served, whatever the records it read at the start said.
+    this.#meet(node, hello, true);
   }
 
   #meet(node: RedisNode, hello: Hello, listed: boolean): void {
@@ -247,8 +236,7 @@ export class NodePool {
     if (this.#closed) return;
     const joining = this.#joining.get(node);
     if (joining !== undefined) {
-      joining.failure = error;
-      joining.wake();
+      joining.failed(error);
       return;
     }
     this.#emit('nodeError', { nodeId: node.id, error });
@@ -309,40 +297,15 @@ export class NodePool {
   #act(decisions: readonly Decision[]): void {
     for (const decision of decisions) {
       switch (decision.type) {
-        case 'quarantined':
-          this.#emit('nodeQuarantined', {
-            nodeId: decision.nodeId,
-            until: Math.max(0, Math.round(decision.until - this.#rt.now())),
-          });
-          break;
-        case 'restarted':
-          this.#emit('nodeRestarted', { nodeId: decision.nodeId });
-          break;
-        case 'rebalance': {
-          // The share is sampled over 4,096 keys: worked out only if someone reads it.
-          const { before, after } = decision;
-          let share: number | undefined;
-          this.#emit('rebalance', {
-            epoch: decision.epoch,
-            reason: decision.reason,
-            nodeId: decision.nodeId,
-            get movedShare() {
-              return (share ??= movedShare(before, after));
-            },
-          });
-          break;
-        }
-        case 'handoffEnd':
-          this.#emit('handoffEnd', { epoch: decision.epoch });
-          break;
         case 'syncFences':
           void this.#syncFences(decision.epoch, decision.from, decision.to);
           break;
         case 'retire': {
           const node = this.#nodes.get(decision.nodeId);
           this.#nodes.delete(decision.nodeId);
-          if (node !== undefined)
+          if (node !== undefined) {
             void node.retire(this.#options.commandTimeout, this.#options.maxTtl);
+          }
           break;
         }
         case 'recordIncarnation': {
@@ -352,6 +315,8 @@ export class NodePool {
           }
           break;
         }
+        default:
+          emitDecision(this.#emit, decision, this.#rt.now());
       }
     }
     this.#arm();
@@ -375,20 +340,9 @@ export class NodePool {
     );
   }
 
-  /**
-   * Raises the fence counter of every node of the new ring to the highest counter of the old
-   * one, so a key that settles on its new owner gets fences above every grant its old owner
-   * made, whatever the two servers' clocks say (docs/safety.md, fences).
-   */
   async #syncFences(epoch: number, from: readonly string[], to: readonly string[]): Promise<void> {
     try {
-      let highest = 0;
-      // `async` callbacks: a node found down fails the sync; it must not strand the other reads.
-      const counters = await Promise.all(from.map(async (id) => this.#usable(id).raiseFence(0)));
-      for (const counter of counters) {
-        highest = Math.max(highest, counter);
-      }
-      await Promise.all(to.map(async (id) => this.#usable(id).raiseFence(highest)));
+      await syncFences(from, to, (id) => this.#usable(id));
       if (!this.#closed) this.#act(this.#membership.synced(epoch));
     } catch (error) {
       if (this.#closed) return;
@@ -404,47 +358,25 @@ export class NodePool {
     return node;
   }
 
-  /**
-   * Writes what this client knows into a node's record: the shared settings, the node's id,
-   * its incarnation and the members (where absent, since `since`).
-   */
-  #writeRecord(node: RedisNode, incarnation: Met | undefined, extra: readonly string[] = []): void {
-    void this.#record(node, incarnation, extra).catch((error: unknown) => {
+  /** Writes what this client knows into a node's record, in the background. */
+  #writeRecord(node: RedisNode, met: Met | undefined, extra: readonly string[] = []): void {
+    void this.#record(node, met, extra).catch((error: unknown) => {
       if (!this.#closed) this.#emit('nodeError', { nodeId: node.id, error: error as Error });
     });
   }
 
-  async #record(
-    node: RedisNode,
-    incarnation: Met | undefined,
-    extra: readonly string[],
-  ): Promise<void> {
-    const args = [
-      this.#settings,
-      node.id,
-      incarnation?.runId ?? '',
-      String(Math.ceil(incarnation?.trustIn ?? 0)),
-      incarnation?.served === false ? 'n' : 's',
-    ];
-    // Where absent: since the founding (0), unless this client is the one adding it now.
-    for (const [id, weight] of this.#membership.weights) {
-      const since = this.#addedNow.has(id) ? '@now' : 0;
-      args.push(memberField(id), memberValue(weight, 'serving', since), 'n');
-    }
-    args.push(...extra);
-    const reply = (await node.connection.record([`${this.#options.keyPrefix}cluster`], args)) as [
-      string,
-      string,
-      string,
-      unknown,
-    ];
-    if (reply[0] !== this.#settings) checkSettings(reply[0], this.#options, node.id);
-    const stored = parseIncarnation(reply[2]);
-    if (incarnation !== undefined && stored?.runId === incarnation.runId) {
-      const trustIn = (stored.trustedFromUs - Number(reply[3])) / 1000;
-      if (trustIn > incarnation.trustIn + 1) {
-        this.#act(this.#membership.trustNoEarlierThan(node.id, this.#rt.now() + trustIn));
-      }
+  async #record(node: RedisNode, met: Met | undefined, extra: readonly string[]): Promise<void> {
+    const context = {
+      recordKey: `${this.#options.keyPrefix}cluster`,
+      settingsText: this.#settings,
+      settings: this.#options,
+      weights: this.#membership.weights,
+      addedNow: this.#addedNow,
+    };
+    const later = await writeRecord(node.connection, node.id, context, met, extra);
+    // Another client met this incarnation first and trusts it later: so must this one.
+    if (later !== undefined) {
+      this.#act(this.#membership.trustNoEarlierThan(node.id, this.#rt.now() + later));
     }
   }
 
@@ -473,13 +405,16 @@ export class NodePool {
       );
     }
     this.#reserved.add(spec.id).add(spec.address);
-    const joining: Joining = { hello: undefined, failure: undefined, wake: () => undefined };
+    const joining = new Joining(this.#rt);
     let node: RedisNode | undefined;
     try {
       await this.ready();
-      node = this.#connect(spec);
-      this.#joining.set(node, joining);
-      const hello = await this.#joined(node, joining, connectTimeout);
+      const connected = this.#connect(spec);
+      node = connected;
+      this.#joining.set(connected, joining);
+      const hello = await joining.contact(connectTimeout, () =>
+        unavailable(connected, `did not come up within ${connectTimeout} ms`),
+      );
       this.#checkRecord(spec.id, hello);
       // Fresh records: other clients may have listed it since this one started.
       await Promise.allSettled(
@@ -498,7 +433,7 @@ export class NodePool {
       if (this.#options.restartQuarantine && served && hello.uptimeMs < q) {
         wait = Math.max(wait, q - hello.uptimeMs);
       }
-      if (wait > 0) await this.#wait(joining, wait);
+      if (wait > 0) await joining.wait(wait);
       if (joining.failure !== undefined) throw joining.failure;
       this.check();
       const now = this.#rt.now();
@@ -532,28 +467,6 @@ export class NodePool {
     }
   }
 
-  async #joined(node: RedisNode, joining: Joining, timeout: number): Promise<Hello> {
-    await this.#wait(joining, timeout, () => joining.hello !== undefined);
-    if (joining.failure !== undefined) throw joining.failure;
-    if (joining.hello === undefined) {
-      throw unavailable(node, `did not come up within ${timeout} ms`);
-    }
-    return joining.hello;
-  }
-
-  /** Waits `ms`, or until `done()` holds or the join fails. */
-  async #wait(joining: Joining, ms: number, done: () => boolean = () => false): Promise<void> {
-    if (done() || joining.failure !== undefined) return;
-    await new Promise<void>((resolve) => {
-      const timer = this.#rt.setTimeout(resolve, ms);
-      joining.wake = () => {
-        if (!done() && joining.failure === undefined) return;
-        this.#rt.clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
   /**
    * Takes a node out: its removal is recorded on the nodes (for clients that start later),
    * then its keys move at once, and it stays an old owner for the handoff window.
@@ -579,13 +492,6 @@ export class NodePool {
     const nodes = [...this.#nodes.values(), ...this.#joining.keys()];
     await Promise.all(nodes.map((node) => node.close(this.#options.commandTimeout)));
   }
-}
-
-/** What this client met: an incarnation, the ms until it is trusted, whether it may have served. */
-interface Met {
-  readonly runId: string;
-  readonly trustIn: number;
-  readonly served: boolean;
 }
 
 /** The incarnation the node's own record names, if it is the server's current one. */

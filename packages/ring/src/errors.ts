@@ -7,7 +7,7 @@ export type RingErrorCode =
   | 'ERR_RING_EMPTY'
   /** Two nodes share an id, or `add()` names an id the ring already has. */
   | 'ERR_RING_DUPLICATE_NODE'
-  /** A node is neither a non-empty string nor `{ id, weight? }`. */
+  /** A node is neither a non-empty, well-formed string nor `{ id, weight? }`. */
   | 'ERR_RING_INVALID_NODE'
   /** A weight is not a finite number in the allowed range. */
   | 'ERR_RING_INVALID_WEIGHT'
@@ -15,7 +15,7 @@ export type RingErrorCode =
   | 'ERR_RING_INVALID_OPTION'
   /** `owners()` was given a count that is not a positive integer. */
   | 'ERR_RING_INVALID_COUNT'
-  /** A key is neither a string nor a `Uint8Array`. */
+  /** A key is neither a well-formed string nor a `Uint8Array`. */
   | 'ERR_RING_INVALID_KEY'
   /** `remove()` names an id the ring does not have. */
   | 'ERR_RING_UNKNOWN_NODE'

@@ -5,7 +5,7 @@ import { nodeSpecs } from '../../harness/index.js';
 import { until } from '../../support/redis.js';
 import { connected, events, index, keyWhere, useCluster, type Cluster } from './helpers.js';
 
-// SAFETY.md hazards 5 and 6: fences strictly increase for successive grants of one key, also
+// docs/safety.md hazards 5 and 6: fences strictly increase for successive grants of one key, also
 // when clients apply a membership change at different moments and the nodes' clocks differ.
 // A node whose clock runs ahead is emulated by setting its fence counter ahead (fences are
 // max(server time in µs, counter + 1, floor + 1)). Review defect 3.

@@ -14,7 +14,7 @@ import {
   type Cluster,
 } from './helpers.js';
 
-// SAFETY.md hazard 11, races inside one holder: an extend in flight while the holder releases,
+// docs/safety.md hazard 11, races inside one holder: an extend in flight while the holder releases,
 // or while a handoff moves the key, must not leave a lease on a node the release never
 // reached. Leases here are 1.5 s, so a leaked one outlives the 500 ms the checks allow.
 // Review defect 5, docs e.

@@ -12,7 +12,7 @@ import {
 } from './helpers.js';
 
 // Input the client must refuse before it sends anything: ids and keys that are not
-// well-formed UTF-16 (SAFETY.md hazard 12), leases too short to ever be believed, and ioredis
+// well-formed UTF-16 (docs/safety.md hazard 12), leases too short to ever be believed, and ioredis
 // options the client owns. Review defects 2, 11 and 12.
 
 const c: Cluster = useCluster();

@@ -12,7 +12,7 @@ import {
   type Cluster,
 } from './helpers.js';
 
-// SAFETY.md hazard 8, a client that arrives late: it has no history of the nodes it meets, so
+// docs/safety.md hazard 8, a client that arrives late: it has no history of the nodes it meets, so
 // it must not route anything before a node's incarnation is known, and must count a server
 // it cannot vouch for as possibly restarted (unless the cluster's own record says it never
 // served). Review defects 1, 13 (quick start) and 14.

@@ -15,7 +15,7 @@ import {
   type Cluster,
 } from './helpers.js';
 
-// SAFETY.md hazard 10, lost replies: a command that timed out on the client may still run on
+// docs/safety.md hazard 10, lost replies: a command that timed out on the client may still run on
 // the server later; a late grant nobody believes must not block its key for a whole TTL.
 // Also one op that fails on the server inside a batch, and waits that must not outlast their
 // own bounds while a command is in flight. Review defects 4 and 9, docs b.

@@ -14,7 +14,7 @@ import {
 
 // Nodes and clients a client must refuse to start with, rather than hang or grant twice: an
 // ACL user that lacks a command the client needs, settings that differ from the other
-// clients' (SAFETY.md hazard 9), and a server that may evict keys (hazard 13). The refusal
+// clients' (docs/safety.md hazard 9), and a server that may evict keys (hazard 13). The refusal
 // comes from `ready()` and from every lock call. Review defects 7, 13 and 15.
 
 const c: Cluster = useCluster();

@@ -1,5 +1,6 @@
 import type { HashRing } from '@shardlock/ring';
 import { NodeUnavailableError } from '../errors.js';
+import { trustAfterContact, windowAfterContact } from './contact.js';
 import { candidates, maybeFailedOver, type Handoff } from './handoffs.js';
 import { ContactPending, member, quarantined, Stalled, type Member } from './member.js';
 import type {
@@ -184,71 +185,30 @@ export class Membership<T> {
   contact(id: string, info: ContactInfo, now: number): readonly Decision[] {
     const m = this.#members.get(id);
     if (m?.handle === undefined) return NONE;
-    const q = this.#timing.quarantine;
     const decisions: Decision[] = [];
-    const downFor = m.downSince === undefined ? undefined : now - m.downSince;
     const firstContact = !m.known;
-    if (m.known && m.runId !== info.runId) {
-      decisions.push({ type: 'restarted', nodeId: id });
-      // Leases on it died with the old process, at the latest when it was seen down.
-      m.trustAt = Math.max(m.trustAt, (m.downSince ?? now) + q);
-    }
-    if (info.recordedTrustIn !== undefined) {
-      m.trustAt = Math.max(m.trustAt, now + info.recordedTrustIn);
-    } else if (
-      firstContact &&
-      !m.failedOver &&
-      this.#timing.restartQuarantine &&
-      info.served &&
-      info.uptimeMs < q
-    ) {
-      // Met for the first time, young, and listed as a member: it may have lost leases. (One
-      // this client failed over was out of reach for a quarantine already: any lease of its
-      // earlier run is over, and other clients may be taking it back now.)
-      m.trustAt = Math.max(m.trustAt, now + q - info.uptimeMs);
-    }
-    const window = this.#othersMayHaveFailedOver(info, firstContact ? undefined : (downFor ?? 0));
+    const { trustAt, restarted } = trustAfterContact(m, info, now, this.#timing);
+    if (restarted) decisions.push({ type: 'restarted', nodeId: id });
+    const downFor = firstContact ? undefined : now - (m.downSince ?? now);
+    const window = windowAfterContact(info, downFor, this.#timing);
+    m.trustAt = trustAt;
     m.known = true;
     m.runId = info.runId;
     m.downSince = undefined;
     m.refusal = undefined;
-    if (m.trustAt > now) decisions.push({ type: 'quarantined', nodeId: id, until: m.trustAt });
+    if (trustAt > now) decisions.push({ type: 'quarantined', nodeId: id, until: trustAt });
     decisions.push({
       type: 'recordIncarnation',
       nodeId: id,
       runId: info.runId,
-      trustIn: Math.max(0, m.trustAt - now),
+      trustIn: Math.max(0, trustAt - now),
       served: info.served,
     });
     if (window > 0 && !m.failedOver && !m.leaving && this.#current.members.has(id)) {
       const reason = firstContact ? 'start' : 'rejoin';
-      decisions.push(this.#openMaybe(id, Math.max(now, m.trustAt) + window, reason));
+      decisions.push(this.#openMaybe(id, Math.max(now, trustAt) + window, reason));
     }
     return decisions;
-  }
-
-  /**
-   * For how long a node that answers again (or for the first time) must also be won on its
-   * successors: another client may have failed it over and still grant its keys there.
-   * @param downFor - how long this client saw it down; `undefined` at a first contact
-   */
-  #othersMayHaveFailedOver(info: ContactInfo, downFor: number | undefined): number {
-    const { quarantine: q, detectionLag: lag, handoffWindow } = this.#timing;
-    // Back from an outage: another client that saw it down up to a detection lag sooner
-    // may have failed it over; until the whole window has passed it may still be in its own.
-    if (downFor !== undefined) return downFor + 2 * lag >= q ? handoffWindow : 0;
-    // Young and served before: it may have restarted empty, and others failed its old run
-    // over.
-    if (info.served && info.uptimeMs < q + lag && this.#timing.restartQuarantine) {
-      return handoffWindow;
-    }
-    // No client lists it, or this run is surely younger than a quarantine: nobody can have
-    // failed it over.
-    if (!info.listed || info.ageLimitMs < q) return 0;
-    // Old: others may have failed it over during an outage this client never saw, and not
-    // seen it back yet. They do within a detection lag of its return, and then hand its keys
-    // back through a window of their own.
-    return lag;
   }
 
   /**

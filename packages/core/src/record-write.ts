@@ -1,0 +1,67 @@
+import type { Connection } from './connection.js';
+import {
+  checkSettings,
+  memberField,
+  memberValue,
+  parseIncarnation,
+  type SharedSettings,
+} from './record.js';
+
+/** An incarnation a client met: its `run_id`, ms until trusted, whether it may have served. */
+export interface Met {
+  readonly runId: string;
+  readonly trustIn: number;
+  readonly served: boolean;
+}
+
+/** What a record write needs to know of the client. */
+export interface RecordContext {
+  readonly recordKey: string;
+  /** `settingsText()` of the client's settings. */
+  readonly settingsText: string;
+  readonly settings: SharedSettings;
+  /** The client's members and their weights. */
+  readonly weights: ReadonlyMap<string, number>;
+  /** Ids this client is adding now (recorded `since` the server's time, not the founding). */
+  readonly addedNow: ReadonlySet<string>;
+}
+
+/**
+ * Writes what this client knows into a node's record (`scripts/contact.ts`, RECORD_SCRIPT):
+ * the settings and the node's id where absent, the incarnation it met, its members where
+ * absent (since the founding, or since now for those it is adding), and `extra` triples.
+ * @returns ms from now until the stored incarnation is trusted, when another client recorded
+ *   a later trust for the incarnation this client met; else `undefined`
+ * @throws {@link SettingsMismatchError} when the record holds other settings
+ */
+export async function writeRecord(
+  conn: Connection,
+  nodeId: string,
+  context: RecordContext,
+  met: Met | undefined,
+  extra: readonly string[] = [],
+): Promise<number | undefined> {
+  const args = [
+    context.settingsText,
+    nodeId,
+    met?.runId ?? '',
+    String(Math.ceil(met?.trustIn ?? 0)),
+    met?.served === false ? 'n' : 's',
+  ];
+  for (const [id, weight] of context.weights) {
+    const since = context.addedNow.has(id) ? '@now' : 0;
+    args.push(memberField(id), memberValue(weight, 'serving', since), 'n');
+  }
+  args.push(...extra);
+  const [settings, , incarnation, nowUs] = (await conn.record([context.recordKey], args)) as [
+    string,
+    string,
+    string,
+    unknown,
+  ];
+  if (settings !== context.settingsText) checkSettings(settings, context.settings, nodeId);
+  const stored = parseIncarnation(incarnation);
+  if (met === undefined || stored?.runId !== met.runId) return undefined;
+  const trustIn = (stored.trustedFromUs - Number(nowUs)) / 1000;
+  return trustIn > met.trustIn + 1 ? trustIn : undefined;
+}
