@@ -171,9 +171,20 @@ export class RedisNode {
     return this.#conn;
   }
 
-  /** Reads the server's hello again (for a membership change that needs fresh records). */
+  /**
+   * Reads the server's hello again (for a membership change that needs fresh records).
+   * @throws {@link NodeUnavailableError} when it does not answer, or a refusal as at contact
+   */
   async hello(): Promise<Hello> {
-    return readHello(this.#conn, this.#settings, this.id);
+    try {
+      return await readHello(this.#conn, this.#settings, this.id);
+    } catch (error) {
+      if (error instanceof ShardlockError) throw error;
+      throw new NodeUnavailableError(
+        `node ${JSON.stringify(this.id)} (${this.spec.address}) did not answer: ${(error as Error).message}`,
+        { nodeId: this.id, cause: error },
+      );
+    }
   }
 
   async #contact(): Promise<void> {

@@ -412,11 +412,12 @@ export class NodePool {
       const connected = this.#connect(spec);
       node = connected;
       this.#joining.set(connected, joining);
-      const hello = await joining.contact(connectTimeout, () =>
+      await joining.contact(connectTimeout, () =>
         unavailable(connected, `did not come up within ${connectTimeout} ms`),
       );
-      this.#checkRecord(spec.id, hello);
-      // Fresh records: other clients may have listed it since this one started.
+      // Fresh records: other clients may have listed it since this one started. Read before
+      // the node's own, as other clients write in the opposite order (incarnation, then
+      // listing): a listing seen here means its incarnation is on the node by now.
       await Promise.allSettled(
         [...this.#nodes.values()]
           .filter((n) => n.up)
@@ -425,6 +426,8 @@ export class NodePool {
             this.#records.set(n.id, { record: h.record, nowUs: h.nowUs });
           }),
       );
+      const hello = await connected.hello();
+      this.#checkRecord(spec.id, hello);
       const served =
         ownIncarnation(hello)?.served ??
         (hello.record.members.has(spec.id) || this.#listed(spec.id));
@@ -436,21 +439,20 @@ export class NodePool {
       if (wait > 0) await joining.wait(wait);
       if (joining.failure !== undefined) throw joining.failure;
       this.check();
+      // The node's own incarnation first, then its listing on the others: a client adding
+      // the same node meanwhile finds either the incarnation (and whether it served), or no
+      // listing at all (found in the simulator: one that saw the listing but not yet the
+      // incarnation waited out a restart quarantine and applied the add too late).
+      const listing = [memberField(spec.id), memberValue(spec.weight, 'serving', '@now'), 's'];
+      await this.#record(node, { runId: hello.runId, trustIn: 0, served }, listing);
+      await Promise.allSettled(
+        [...this.#nodes.values()]
+          .filter((n) => n.up)
+          .map((n) => this.#record(n, undefined, listing)),
+      );
+      if (joining.failure !== undefined) throw joining.failure;
+      this.check();
       const now = this.#rt.now();
-      this.#writeRecord(node, { runId: hello.runId, trustIn: 0, served }, [
-        memberField(spec.id),
-        memberValue(spec.weight, 'serving', '@now'),
-        's',
-      ]);
-      for (const other of this.#nodes.values()) {
-        if (other.up) {
-          this.#writeRecord(other, undefined, [
-            memberField(spec.id),
-            memberValue(spec.weight, 'serving', '@now'),
-            's',
-          ]);
-        }
-      }
       this.#joining.delete(node);
       this.#nodes.set(spec.id, node);
       this.#act(this.#membership.join(spec.id, spec.weight, node, hello.runId, now));
