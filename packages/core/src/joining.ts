@@ -16,9 +16,9 @@ export class Joining {
     this.#rt = runtime;
   }
 
-  /** Why the join failed, if it did (down, refused). */
-  get failure(): ShardlockError | undefined {
-    return this.#failure;
+  /** Throws why the join failed, if it did: a method, so a check after an await is not elided. */
+  throwIfFailed(): void {
+    if (this.#failure !== undefined) throw this.#failure;
   }
 
   /** The node's server answered. */

@@ -437,7 +437,7 @@ export class NodePool {
         wait = Math.max(wait, q - hello.uptimeMs);
       }
       if (wait > 0) await joining.wait(wait);
-      if (joining.failure !== undefined) throw joining.failure;
+      joining.throwIfFailed();
       this.check();
       // The node's own incarnation first, then its listing on the others: a client adding
       // the same node meanwhile finds either the incarnation (and whether it served), or no
@@ -450,7 +450,7 @@ export class NodePool {
           .filter((n) => n.up)
           .map((n) => this.#record(n, undefined, listing)),
       );
-      if (joining.failure !== undefined) throw joining.failure;
+      joining.throwIfFailed();
       this.check();
       const now = this.#rt.now();
       this.#joining.delete(node);
