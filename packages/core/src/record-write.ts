@@ -1,4 +1,5 @@
 import type { Connection } from './connection.js';
+import { NodeUnavailableError } from './errors.js';
 import {
   checkSettings,
   memberField,
@@ -33,6 +34,7 @@ export interface RecordContext {
  * @returns ms from now until the stored incarnation is trusted, when another client recorded
  *   a later trust for the incarnation this client met; else `undefined`
  * @throws {@link SettingsMismatchError} when the record holds other settings
+ * @throws {@link NodeUnavailableError} when the node does not answer
  */
 export async function writeRecord(
   conn: Connection,
@@ -53,12 +55,16 @@ export async function writeRecord(
     args.push(memberField(id), memberValue(weight, 'serving', since), 'n');
   }
   args.push(...extra);
-  const [settings, , incarnation, nowUs] = (await conn.record([context.recordKey], args)) as [
-    string,
-    string,
-    string,
-    unknown,
-  ];
+  let reply: unknown[];
+  try {
+    reply = await conn.record([context.recordKey], args);
+  } catch (cause) {
+    throw new NodeUnavailableError(
+      `node ${JSON.stringify(nodeId)} did not take the cluster record: ${(cause as Error).message}`,
+      { nodeId, cause },
+    );
+  }
+  const [settings, , incarnation, nowUs] = reply as [string, string, string, unknown];
   if (settings !== context.settingsText) checkSettings(settings, context.settings, nodeId);
   const stored = parseIncarnation(incarnation);
   if (met === undefined || stored?.runId !== met.runId) return undefined;
