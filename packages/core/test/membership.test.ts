@@ -50,7 +50,7 @@ function settle(m: Membership<string>, now: number): void {
  */
 function meetAll(m: Membership<string>, ids: string[], at = -1_000): void {
   for (const id of ids) m.contact(id, old(), at);
-  settle(m, at + LAG);
+  settle(m, at + LAG + Q);
 }
 
 /** The first key `accept` takes. */
@@ -83,7 +83,7 @@ describe('first contact', () => {
 
   it.each([
     // [what, info, refused for, opens a successor handoff]
-    ['an old server', { uptimeMs: 5 * Q, ageLimitMs: 6 * Q, served: true, listed: true }, 0, LAG],
+    ['an old server', { uptimeMs: 5 * Q, ageLimitMs: 6 * Q, served: true, listed: true }, 0, LAG + Q],
     [
       'a young server the record lists',
       { uptimeMs: 30, ageLimitMs: 40, served: true, listed: true },
@@ -112,7 +112,7 @@ describe('first contact', () => {
       'a server met new, listed since, and maybe older than Q',
       { uptimeMs: 30, ageLimitMs: Q + 1, served: false, listed: true },
       0,
-      LAG,
+      LAG + Q,
     ],
   ] as const)('%s', (_what, info, refusedFor, handoff) => {
     const m = membership(['a', 'b', 'c']);
