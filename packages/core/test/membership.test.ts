@@ -83,7 +83,12 @@ describe('first contact', () => {
 
   it.each([
     // [what, info, refused for, opens a successor handoff]
-    ['an old server', { uptimeMs: 5 * Q, ageLimitMs: 6 * Q, served: true, listed: true }, 0, LAG + Q],
+    [
+      'an old server',
+      { uptimeMs: 5 * Q, ageLimitMs: 6 * Q, served: true, listed: true },
+      0,
+      LAG + Q,
+    ],
     [
       'a young server the record lists',
       { uptimeMs: 30, ageLimitMs: 40, served: true, listed: true },
