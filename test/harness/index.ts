@@ -9,3 +9,5 @@ export type { HarnessErrorCode, HarnessErrorContext } from './errors.js';
 export type { RedisNodeOptions } from './redis-node.js';
 export type { RedisUser, ServerConfig } from './server-args.js';
 export type { TlsFiles } from './tls.js';
+export { LinkProxy } from './link-proxy.js';
+export type { LinkDirection, LinkMode } from './link-proxy.js';
