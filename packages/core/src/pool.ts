@@ -49,6 +49,12 @@ export class NodePool {
   readonly #addedNow = new Set<string>();
   readonly #joining = new Map<RedisNode, Joining>();
   readonly #reserved = new Set<string>();
+  /**
+   * Membership changes asked for before the start, settled or not: nothing is routed until
+   * they are applied, or a start delayed by a hung node would route on the list of before
+   * the change long after every other client applied it (docs/safety.md, late clients).
+   */
+  readonly #early = new Set<Promise<void>>();
   readonly #listener: NodeListener;
   readonly #ready: Promise<void>;
   readonly #settings: string;
@@ -143,6 +149,7 @@ export class NodePool {
    * this process into account first.
    */
   async routeAfterContact(key: string): Promise<readonly RedisNode[]> {
+    while (this.#early.size > 0) await Promise.all(this.#early);
     for (;;) {
       try {
         return this.#membership.route(key, this.#rt.now());
@@ -388,7 +395,11 @@ export class NodePool {
    * @throws {@link NodeUnavailableError} when it does not come up within `connectTimeout` or
    *   goes down before it is trusted
    */
-  async addNode(spec: ResolvedNodeSpec, connectTimeout: number): Promise<void> {
+  addNode(spec: ResolvedNodeSpec, connectTimeout: number): Promise<void> {
+    return this.#beforeRoutes(this.#add(spec, connectTimeout));
+  }
+
+  async #add(spec: ResolvedNodeSpec, connectTimeout: number): Promise<void> {
     this.check();
     for (const node of this.#nodes.values()) {
       if (node.id === spec.id || node.spec.address === spec.address) {
@@ -473,7 +484,23 @@ export class NodePool {
    * Takes a node out: its removal is recorded on the nodes (for clients that start later),
    * then its keys move at once, and it stays an old owner for the handoff window.
    */
-  async removeNode(id: string): Promise<void> {
+  removeNode(id: string): Promise<void> {
+    return this.#beforeRoutes(this.#remove(id));
+  }
+
+  /** A change asked for before the start holds routes back until it has settled. */
+  #beforeRoutes(change: Promise<void>): Promise<void> {
+    if (this.#started) return change;
+    const settled = change.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#early.add(settled);
+    void settled.then(() => this.#early.delete(settled));
+    return change;
+  }
+
+  async #remove(id: string): Promise<void> {
     const node = this.#nodes.get(id);
     const spec = node?.spec;
     const tombstone = [memberField(id), memberValue(spec?.weight ?? 1, 'removed', '@now'), 's'];

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Lock, LockClient } from '@shardlock/core';
+import { HashRing } from '@shardlock/ring';
+import { nodeSpecs } from '../../harness/index.js';
 import { until } from '../../support/redis.js';
 import {
   codeOf,
@@ -129,5 +131,24 @@ describe('defect 13: the README quick start on just-started servers', () => {
       const got = await outcome(client.acquire(key, { ttl: 2_000, waitTimeout: 1_000 }), 5_000);
       expect(got.kind === 'error' ? describeError(got.error) : got.kind, key).toBe('value');
     }
+  });
+});
+
+describe('simulator finding: a change asked of a client that is still starting', () => {
+  // Found by `pnpm sim --seed 11` (schedule 9,464; replayed in test/sim/sim-found.test.ts): a
+  // client created while a node hung could not start until it answered; an addNode called
+  // meanwhile waited for the start, and the start then routed keys on the list without the
+  // added node, seconds after every other client had moved them there (docs/safety.md, late
+  // clients). The rule: a change asked for before the start is applied before any route.
+  it('a key moved by an addNode called before the start is routed to the added node', async () => {
+    await c.start(4);
+    const specs = nodeSpecs(c.nodes);
+    const b = c.client({ nodes: specs.slice(0, 3) });
+    const all = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: b.options.vnodes });
+    const key = keyWhere('early', (k) => all.owner(k) === 'n3');
+    const adding = b.addNode(specs[3]!);
+    const lock = await b.tryAcquire(key);
+    await adding;
+    expect(lock?.nodeIds).toContain('n3');
   });
 });
