@@ -250,7 +250,7 @@ export class NodePool {
     // Before the start a misconfigured node stops the client; later its keys are refused
     // (never failed over: other clients may be using it).
     if (!this.#started) this.#fatal ??= error;
-    else this.#membership.refuse(node.id, error);
+    else this.#act(this.#membership.refuse(node.id, error));
   }
 
   #checkRecord(nodeId: string, hello: Hello): void {

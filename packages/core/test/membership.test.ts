@@ -181,6 +181,30 @@ describe('a node that fails', () => {
     expect(m.stateOf('a', 10 + Q)).toBe('failed-over');
   });
 
+  it('refused when met again (this client may not use it, others may) is never failed over', () => {
+    const ids = ['a', 'b', 'c'];
+    const key = keyWhere((k) => owner(ids, k) === 'a');
+    const policy = new Error('allkeys-lru');
+    // Refused before its quarantine ran out: no failover follows.
+    const before = membership(ids);
+    meetAll(before, ids);
+    before.lost('a', 0);
+    before.refuse('a', policy);
+    expect(before.nextWake()).toBe(Number.POSITIVE_INFINITY);
+    expect(before.advance(10 * Q)).toEqual([]);
+    expect(() => before.route(key, 10 * Q)).toThrow(policy);
+    // Refused after it failed over: its keys come back to it, to be refused.
+    const after = membership(ids);
+    meetAll(after, ids);
+    after.lost('a', 0);
+    after.advance(Q);
+    expect(after.refuse('a', policy)).toMatchObject([{ type: 'rebalance', reason: 'rejoin' }]);
+    expect(() => after.route(key, 2 * Q)).toThrow(policy);
+    // Usable again: the outage still opens its window on the successors.
+    after.contact('a', old(), 3 * Q);
+    expect(after.route(key, 3 * Q)).toEqual([owner(['b', 'c'], key), 'a']);
+  });
+
   it('comes back after a failover through a handoff from its successors, ended by a fence sync', () => {
     const ids = ['a', 'b', 'c'];
     const m = membership(ids);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Lock, LockClient } from '@shardlock/core';
 import { HashRing } from '@shardlock/ring';
-import { nodeSpecs } from '../../harness/index.js';
+import { LinkProxy, nodeSpecs } from '../../harness/index.js';
 import { until } from '../../support/redis.js';
 import {
   codeOf,
@@ -10,6 +10,7 @@ import {
   index,
   keyWhere,
   lockKey,
+  sleep,
   useCluster,
   type Cluster,
 } from './helpers.js';
@@ -44,10 +45,16 @@ async function heldAfterSettling(
   return holders(key, ids);
 }
 
-/** A lock taken on n0–n2, then n3 added: its key moves to n3 and is in its handoff window. */
-async function lockBeforeAdd(): Promise<{ client: LockClient; lock: Lock; oldOwner: string }> {
+/**
+ * A lock taken on n0–n2, then n3 added: its key moves to n3 and is in its handoff window.
+ * With `n3Port`, the client reaches n3 there (a proxy in front of it).
+ */
+async function lockBeforeAdd(
+  n3Port?: (port: number) => Promise<number>,
+): Promise<{ client: LockClient; lock: Lock; oldOwner: string }> {
   await c.start(4);
   const specs = nodeSpecs(c.nodes);
+  if (n3Port !== undefined) specs[3] = { ...specs[3]!, port: await n3Port(specs[3]!.port) };
   const client = c.client({ nodes: specs.slice(0, 3), maxTtl: MAX_TTL, defaultTtl: MAX_TTL });
   await connected(client);
   const all = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: client.options.vnodes });
@@ -75,6 +82,29 @@ describe('defect 5: release() while extend() is in flight during a handoff', () 
     });
   });
 
+  it('a release sent while the extend’s grant on the new owner is on its way reaches the new owner too', async () => {
+    // The client's link to n3 carries replies 80 ms late: the extend's grant runs on n3 at
+    // once, its reply is still travelling when the release is sent.
+    let link: LinkProxy | undefined;
+    const { lock, oldOwner } = await lockBeforeAdd(async (port) => {
+      link = await LinkProxy.start({ port });
+      return link.port;
+    });
+    link!.set('down', 'delay', 80);
+    const extending = lock.extend().then(
+      () => 'extended',
+      (error: unknown) => codeOf(error) ?? describeError(error),
+    );
+    await sleep(20);
+    expect(await lock.release()).toBe(true);
+    expect(await extending).toBe('ERR_LOCK_LOST');
+    expect(await heldAfterSettling(lock.key, [oldOwner, 'n3'])).toEqual({
+      [oldOwner]: null,
+      n3: null,
+    });
+    await link!.close();
+  });
+
   it('an extend that fails on the held node leaves no lease on the added owner', async () => {
     const { lock, oldOwner } = await lockBeforeAdd();
     // The lease is gone where it was granted; the new owner would still take it.
@@ -88,6 +118,40 @@ describe('defect 5: release() while extend() is in flight during a handoff', () 
       [oldOwner]: null,
       n3: null,
     });
+  });
+});
+
+describe('simulator findings: what an extend may renew', () => {
+  it('an extend whose route has a node that cannot take the lease fails, renewing nothing', async () => {
+    const { lock, oldOwner } = await lockBeforeAdd();
+    // The key's new owner dies: its keys are quarantined.
+    await c.nodes[3]!.kill();
+    const before = await c.raw(c.nodes[index(oldOwner)]!).pttl(lockKey(lock.key));
+    const got = await lock.extend().then(
+      () => 'extended',
+      (error: unknown) => codeOf(error) ?? describeError(error),
+    );
+    expect(got).toMatch(/^ERR_NODE_(QUARANTINED|UNAVAILABLE)$/);
+    // Not renewed on the old owner alone.
+    expect(await c.raw(c.nodes[index(oldOwner)]!).pttl(lockKey(lock.key))).toBeLessThanOrEqual(
+      before,
+    );
+  });
+
+  it('an extend after the lock’s validity ran out is refused, though Redis still holds the key', async () => {
+    await c.start(1);
+    // drift = 1000 × 0.3 + 2 ms: validity ends ~300 ms before the key expires in Redis.
+    const client = c.client({ maxTtl: 1_000, defaultTtl: 1_000, driftFactor: 0.3 });
+    await connected(client);
+    const lock = await client.acquire('validity');
+    await sleep(lock.validUntil - Date.now() + 50);
+    expect(await c.raw(c.nodes[0]!).get(lockKey(lock.key))).toBe(lock.token);
+    const got = await lock.extend().then(
+      () => 'extended',
+      (error: unknown) => codeOf(error) ?? describeError(error),
+    );
+    expect(got).toBe('ERR_LOCK_LOST');
+    expect(await c.raw(c.nodes[0]!).pttl(lockKey(lock.key))).toBeLessThan(300);
   });
 });
 

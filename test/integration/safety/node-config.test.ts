@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ShardlockError, type LockClient, type LockClientOptions } from '@shardlock/core';
 import { nodeSpecs } from '../../harness/index.js';
+import { until } from '../../support/redis.js';
 import {
   codeOf,
   connected,
   describeError,
+  events,
+  keyWhere,
   outcome,
   ready,
+  sleep,
   useCluster,
   type Cluster,
   type Outcome,
@@ -139,5 +143,24 @@ describe('defect 15: a server that may evict keys', () => {
     expect(await lock.release()).toBe(true);
     const started = await outcome(ready(client), 5_000);
     expect(started.kind === 'error' ? describeError(started.error) : started.kind).toBe('value');
+  });
+});
+
+describe('a node refused after the start (found by reverting its rule once)', () => {
+  it('keys of a node found to evict keys at a reconnect are refused, never failed over', async () => {
+    await c.start(2);
+    const client = c.client();
+    const errors = events(client, 'nodeError');
+    await connected(client);
+    const key = keyWhere('refused', (k) => client.nodeFor(k) === 'n1');
+    const raw = c.raw(c.nodes[1]!);
+    await raw.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    // Drop the client's connections: it meets n1 again, and finds the policy.
+    await raw.call('CLIENT', 'KILL', 'TYPE', 'normal').catch(() => undefined);
+    await until(() => errors.some((e) => codeOf(e.error) === 'ERR_EVICTION_POLICY'), 5_000);
+    // Long past the quarantine (~305 ms) and detection: a failed-over key would be granted.
+    await sleep(1_000);
+    const got = await outcome(client.tryAcquire(key), 5_000);
+    expect(refusal(got, 'policy')).toMatchObject({ code: 'ERR_EVICTION_POLICY' });
   });
 });

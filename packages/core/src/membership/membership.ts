@@ -176,9 +176,19 @@ export class Membership<T> {
    * missing): its keys fail with `error` until a contact succeeds. No failover follows, for
    * other clients may well be using the node (docs/safety.md, "settings").
    */
-  refuse(id: string, error: Error): void {
+  refuse(id: string, error: Error): readonly Decision[] {
     const m = this.#members.get(id);
-    if (m !== undefined) m.refusal = error;
+    if (m === undefined) return NONE;
+    m.refusal = error;
+    // Seen down before it refused (a reconnect met it again): it is not failed over, and if
+    // it was, its keys come back to it, to be refused (found by a regression test: a node
+    // whose eviction policy changed under a reconnect had its keys granted on a successor).
+    // `downSince` stays: when a contact succeeds, the outage opens its window as usual.
+    if (!m.failedOver) return NONE;
+    m.failedOver = false;
+    const before = this.#ring;
+    this.#rebuild();
+    return [this.#rebalance('rejoin', id, before)];
   }
 
   /** The node's server answered: first contact, or again after an outage or restart. */
@@ -310,7 +320,7 @@ export class Membership<T> {
   nextWake(): number {
     let wake = Number.POSITIVE_INFINITY;
     for (const m of this.#members.values()) {
-      if (m.downSince !== undefined && !m.failedOver) {
+      if (m.downSince !== undefined && !m.failedOver && m.refusal === undefined) {
         wake = Math.min(wake, m.downSince + this.#timing.quarantine);
       } else if (m.failedOver && m.downSince === undefined && m.known) {
         wake = Math.min(wake, m.trustAt);
@@ -328,6 +338,7 @@ export class Membership<T> {
       if (m.handle === undefined) continue;
       if (
         !m.failedOver &&
+        m.refusal === undefined &&
         m.downSince !== undefined &&
         now >= m.downSince + this.#timing.quarantine
       ) {
