@@ -24,6 +24,25 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // Every node but n1 was failed over when the operator removed n1: two clients refused
+    // it as "the last serving node" and kept routing k0 to n1 alone.
+    'seed 14, schedule 4,014: a removal refused while the other nodes were failed over (views)',
+    {
+      seed: -101161315,
+      scale: 1,
+      nodes: 4,
+      clients: 3,
+      workers: 3,
+      skews: [-2, 11, -2, 1, -14, -18, -4, 1, 0],
+      faults: [
+        { at: 892, type: 'kill', node: 0, downFor: 566, lateAfter: 220 },
+        { at: 810, type: 'kill', node: 2, downFor: 678, lateAfter: 160 },
+        { at: 704, type: 'pause', node: 3, duration: 708 },
+        { at: 1257, type: 'remove', node: 1, lags: [13, 36, 183, 56, 41, 194, 153, 113] },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

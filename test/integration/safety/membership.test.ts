@@ -110,3 +110,40 @@ describe('defect 10: two concurrent addNode calls with the same id', () => {
     expect(await list()).not.toMatch(/name=shardlock\b/);
   });
 });
+
+describe('simulator finding: removing the only node that serves while the others are failed over', () => {
+  // Found by `pnpm sim --seed 14` (schedule 4,014; replayed in test/sim/sim-found.test.ts):
+  // two clients refused removeNode('n1') as "the last serving node" because every other
+  // member was failed over at that moment; they kept routing keys to n1 alone while the
+  // clients that applied the removal, and those started after it, used the others.
+  it('applies the removal: its keys wait for a member to come back, never go to the removed node', async () => {
+    await c.start(3);
+    const client = c.client();
+    const rebalances = events(client, 'rebalance');
+    await connected(client);
+    await c.nodes[0]!.kill();
+    await c.nodes[2]!.kill();
+    await until(() => rebalances.filter((r) => r.reason === 'failover').length === 2, 5_000);
+    expect(client.stats().filter((s) => s.state === 'failed-over')).toHaveLength(2);
+
+    await client.removeNode('n1');
+    const key = keyWhere('only', () => true);
+    expect(codeOf(await client.tryAcquire(key).catch((e: unknown) => e))).toMatch(
+      /^ERR_NODE_(UNAVAILABLE|QUARANTINED)$/,
+    );
+    // A member comes back: the key goes to it (and, for the removal's window, to n1 too).
+    await c.nodes[0]!.restartEmpty();
+    const lock = await client.acquire(key, { waitTimeout: 5_000 });
+    expect(lock.nodeIds).toContain('n0');
+    expect(client.nodeFor(key)).toBe('n0');
+  });
+
+  it('still refuses to remove the last member', async () => {
+    await c.start(1);
+    const client = c.client();
+    await connected(client);
+    expect(codeOf(await client.removeNode('n0').catch((e: unknown) => e))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+  });
+});
