@@ -65,6 +65,8 @@ export class World implements ProcessWorld {
   #list: NodeSpec[] = [];
   #stopping = false;
   readonly #stalls: { process: string; from: number; until: number }[] = [];
+  /** Late clients started with other settings: they refuse to start, and every change. */
+  readonly #misconfigured = new Set<SimProcess>();
   /** Membership changes some process has not finished applying. */
   #applying = 0;
   /** Processes whose workers are still running. */
@@ -185,6 +187,7 @@ export class World implements ProcessWorld {
         });
       }
     }
+    if (settings !== 'same') this.#misconfigured.add(process);
     this.#running++;
     void runWorkers(process, {
       workers: this.#schedule.workers,
@@ -342,6 +345,12 @@ export class World implements ProcessWorld {
             }
             this.#applying--;
             this.#observed.problems.push(...untyped(process, error));
+            // A client that refuses a change the operator made keeps the old list while the
+            // others move on: unless it refused to start (other settings) or the run is over,
+            // that breaks the rule that every client applies every change.
+            if (typeof code === 'string' && !this.#stopping && !this.#misconfigured.has(process)) {
+              this.#observed.problems.push(`${process.name}: refused a membership change: ${code}`);
+            }
           },
         );
       };
