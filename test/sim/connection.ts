@@ -59,6 +59,10 @@ export class SimConnection implements Connection, ServerPeer {
     return this.#status;
   }
 
+  get owner(): unknown {
+    return this.#process;
+  }
+
   on(event: 'ready' | 'close' | 'error', listener: (error: Error) => void): this {
     (this.#listeners[event] as ((error: Error) => void)[]).push(listener);
     return this;

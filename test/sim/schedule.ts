@@ -38,6 +38,12 @@ export type Fault =
       readonly client: number;
       readonly duration: number;
     }
+  /**
+   * The node's eviction policy becomes `allkeys-lru` and client `client`'s connections to it
+   * drop: that client refuses the node from now on, the others keep using it until they meet
+   * it again.
+   */
+  | { readonly at: number; readonly type: 'evict'; readonly node: number; readonly client: number }
   /** A client that starts now, with the operator's current node list; maybe other settings. */
   | { readonly at: number; readonly type: 'late'; readonly settings: 'same' | 'maxTtl' | 'vnodes' };
 
@@ -111,6 +117,7 @@ const nodeFault = fc.oneof(
     { requiredKeys: ['at', 'type', 'node', 'downFor'] },
   ),
   fc.record({ at, type: fc.constant('restart' as const), node }),
+  fc.record({ at, type: fc.constant('evict' as const), node, client: fc.nat({ max: 7 }) }),
   fc.record({
     at,
     type: fc.constant('pause' as const),

@@ -12,7 +12,9 @@ interface Delivery {
 
 /** Something the server tells its connections. */
 export interface ServerPeer {
-  /** The server process died: the socket is gone. */
+  /** The client process the connection belongs to. */
+  readonly owner: unknown;
+  /** The server process died, or closed this connection: the socket is gone. */
   serverClosed(): void;
 }
 
@@ -131,9 +133,25 @@ export class SimServer {
   restartEmpty(): void {
     this.kill();
     this.model.flush();
+    // A setting made by CONFIG SET does not survive a restart.
+    this.policy = 'noeviction';
     this.#incarnation++;
     this.#startedAt = this.clock();
     this.#alive = true;
+  }
+
+  /**
+   * `CONFIG SET maxmemory-policy` to `policy`, then `CLIENT KILL` of `owner`'s connections:
+   * that client meets the server again and finds the policy; the others keep theirs open.
+   */
+  setPolicy(policy: string, owner: unknown): void {
+    if (!this.#alive) return;
+    this.policy = policy;
+    for (const peer of [...this.#peers]) {
+      if (peer.owner !== owner) continue;
+      this.#peers.delete(peer);
+      peer.serverClosed();
+    }
   }
 
   /** SIGSTOP: connections stay open, nothing is answered. */

@@ -313,6 +313,11 @@ export class World implements ProcessWorld {
       case 'late':
         this.#startProcess(fault.settings);
         return;
+      case 'evict': {
+        const process = this.#processes[fault.client % this.#processes.length];
+        this.#pick(fault.node)?.setPolicy('allkeys-lru', process);
+        return;
+      }
     }
   }
 
@@ -346,10 +351,18 @@ export class World implements ProcessWorld {
             this.#applying--;
             this.#observed.problems.push(...untyped(process, error));
             // A client that refuses a change the operator made keeps the old list while the
-            // others move on: unless it refused to start (other settings) or the run is over,
-            // that breaks the rule that every client applies every change.
-            if (typeof code === 'string' && !this.#stopping && !this.#misconfigured.has(process)) {
-              this.#observed.problems.push(`${process.name}: refused a membership change: ${code}`);
+            // others move on: unless it refused to start (other settings), the node refuses
+            // every client (an evict fault) or the run is over, that breaks the rule that
+            // every client applies every change.
+            if (
+              typeof code === 'string' &&
+              code !== 'ERR_EVICTION_POLICY' &&
+              !this.#stopping &&
+              !this.#misconfigured.has(process)
+            ) {
+              this.#observed.problems.push(
+                `${process.name}: refused a membership change: ${code} ${(error as Error).message}`,
+              );
             }
           },
         );

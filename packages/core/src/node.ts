@@ -218,6 +218,9 @@ export class RedisNode {
   #refuse(error: ShardlockError): void {
     this.#refusal = error;
     this.#listener.refused(this, error);
+    // Refused for locks, the server still answers: the releases owed for lost replies go to
+    // it all the same, as other clients may well use it (found in the simulator).
+    this.#flushOrphans(true);
     if (!this.#settledOnce) {
       this.#settledOnce = true;
       this.#settle();
@@ -302,13 +305,17 @@ export class RedisNode {
     this.#orphans.push(redisKey, OP_RELEASE + tokenOf(arg));
   }
 
-  #flushOrphans(): void {
-    if (this.#orphans.length === 0 || !this.#up) return;
+  #flushOrphans(refused = false): void {
+    if (this.#orphans.length === 0) return;
+    if (refused ? this.#conn.status !== 'ready' : !this.#up) return;
     const orphans = this.#orphans;
     this.#orphans = [];
     for (let i = 0; i < orphans.length; i += 2) {
+      const key = orphans[i]!;
+      const arg = orphans[i + 1]!;
       // Itself cleaned up if lost: a later reply owes it again.
-      this.run(orphans[i]!, orphans[i + 1]!, true).catch(() => undefined);
+      if (!refused) this.run(key, arg, true).catch(() => undefined);
+      else this.#batcher.run(key, arg).catch(() => this.#orphan(key, arg));
     }
   }
 

@@ -6,6 +6,7 @@ import {
   codeOf,
   connected,
   describeError,
+  events,
   keyWhere,
   lockKey,
   lockKeys,
@@ -55,6 +56,27 @@ describe('defect 4: a grant that runs after a command timeout is left held for i
 
     await until(async () => (await probe.exists(lockKey(key))) === 0, 1_000).catch(() => undefined);
     expect(await probe.pttl(lockKey(key)), 'PTTL of the late grant 1 s after the resume').toBe(-2);
+  });
+
+  it('a node that now refuses the client (its eviction policy changed) still gets the late grant released', async () => {
+    // Found by the simulator's evict fault: the releases owed for lost replies waited for
+    // the node to be usable again, which a refused node never is for this client, while
+    // other clients may still use it.
+    const client = await longLeases();
+    const key = keyWhere('late-refused', (k) => client.nodeFor(k) === 'n0');
+    const probe = c.raw(c.nodes[0]!);
+    await probe.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    const errors = events(client, 'nodeError');
+
+    const attempt = outcome(client.acquire(key, { ttl: 5_000 }), 5_000);
+    // Longer than the detection lag: the client meets n0 again, and refuses it.
+    await pauseFor(c.nodes[0]!, 400);
+    const got = await attempt;
+    expect(got.kind === 'error' ? codeOf(got.error) : got.kind).toBe('ERR_NODE_UNAVAILABLE');
+    await until(() => errors.some((e) => codeOf(e.error) === 'ERR_EVICTION_POLICY'), 2_000);
+
+    await until(async () => (await probe.exists(lockKey(key))) === 0, 1_000).catch(() => undefined);
+    expect(await probe.pttl(lockKey(key)), 'PTTL of the late grant 1 s after the refusal').toBe(-2);
   });
 
   it('acquireMany: nothing stays locked after it throws', async () => {
