@@ -43,6 +43,47 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // n0 hung while n3 was added; a client meeting it again recorded n3 on it as a founding
+    // member, and a client started before the add took n3 for a long-standing member missing
+    // from its list: it refused to start, and so the add.
+    'seed 17, schedule 2,734: a recent add recorded as a founding member (late clients)',
+    {
+      seed: 779019681,
+      scale: 1,
+      nodes: 3,
+      clients: 3,
+      workers: 3,
+      skews: [3, -20, 17, 11, 5, 0, 2, -20, 9],
+      faults: [
+        { at: 168, type: 'kill', node: 2, downFor: 35, lateAfter: 270 },
+        { at: 1446, type: 'stall', client: 7, duration: 202 },
+        { at: 200, type: 'pause', node: 3, duration: 652 },
+        { at: 1105, type: 'kill', node: 0, downFor: 557, lateAfter: 15 },
+        { at: 577, type: 'add', lags: [180, 1, 190, 55, 79, 27, 90, 132] },
+      ],
+    },
+  ],
+  [
+    // A client whose start waited for a paused node applied a removal before its start, which
+    // then found the removed node serving in every record but missing from its list.
+    'seed 18, schedule 5,061: a removal asked of a client still starting (late clients)',
+    {
+      seed: 1736271464,
+      scale: 1,
+      nodes: 4,
+      clients: 3,
+      workers: 3,
+      skews: [2, 4, 19, -8, -11, 4, -13, -20, -18],
+      faults: [
+        { at: 799, type: 'remove', node: 4, lags: [40, 71, 103, 88, 152, 107, 107, 9] },
+        { at: 1498, type: 'remove', node: 5, lags: [134, 57, 17, 180, 2, 14, 22, 166] },
+        { at: 58, type: 'kill', node: 4, downFor: 271, lateAfter: 173 },
+        { at: 1490, type: 'add', lags: [55, 146, 2, 43, 141, 195, 2, 190] },
+        { at: 423, type: 'pause', node: 5, duration: 485 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

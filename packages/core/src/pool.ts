@@ -47,6 +47,8 @@ export class NodePool {
   readonly #hellos = new Map<RedisNode, Hello>();
   /** Ids no record listed at the start of a cluster that has records: this client adds them. */
   readonly #addedNow = new Set<string>();
+  /** When this client applied each add it made or honoured from the records (its clock). */
+  readonly #addedAt = new Map<string, number>();
   readonly #joining = new Map<RedisNode, Joining>();
   readonly #reserved = new Set<string>();
   /**
@@ -55,6 +57,8 @@ export class NodePool {
    * the change long after every other client applied it (docs/safety.md, late clients).
    */
   readonly #early = new Set<Promise<void>>();
+  /** The ids those changes concern: the start does not hold their records against the list. */
+  readonly #earlyIds = new Set<string>();
   readonly #listener: NodeListener;
   readonly #ready: Promise<void>;
   readonly #settings: string;
@@ -280,7 +284,12 @@ export class NodePool {
     this.#started = true;
     if (this.#fatal !== undefined) return;
     const ids = [...this.#membership.weights.keys()];
-    const reading = readRecords([...this.#records.values()], ids, this.#options.handoffWindow);
+    const reading = readRecords(
+      [...this.#records.values()],
+      ids,
+      this.#options.handoffWindow,
+      this.#earlyIds,
+    );
     if (reading.stale !== undefined) {
       this.#fatal = new SettingsMismatchError(
         `${reading.stale}: start a client with the node list the cluster uses now (a change in progress is recorded once one client has applied it)`,
@@ -294,11 +303,16 @@ export class NodePool {
     }
     this.#hellos.clear();
     const added = new Map(reading.added);
+    const now = this.#rt.now();
+    // A recent add the records show: as old as they say.
+    for (const [id, left] of reading.added) {
+      this.#addedAt.set(id, now - (this.#options.handoffWindow - left));
+    }
     for (const id of reading.unlisted) {
       added.set(id, this.#options.handoffWindow);
       this.#addedNow.add(id);
     }
-    this.#act(this.#membership.recentChanges(added, reading.removed, this.#rt.now()));
+    this.#act(this.#membership.recentChanges(added, reading.removed, now));
   }
 
   #act(decisions: readonly Decision[]): void {
@@ -379,12 +393,23 @@ export class NodePool {
       settings: this.#options,
       weights: this.#membership.weights,
       addedNow: this.#addedNow,
+      recent: this.#recentlyAdded(),
     };
     const later = await writeRecord(node.connection, node.id, context, met, extra);
     // Another client met this incarnation first and trusts it later: so must this one.
     if (later !== undefined) {
       this.#act(this.#membership.trustNoEarlierThan(node.id, this.#rt.now() + later));
     }
+  }
+
+  #recentlyAdded(): ReadonlySet<string> {
+    const since = this.#rt.now() - this.#options.handoffWindow;
+    const ids = new Set<string>();
+    for (const [id, at] of this.#addedAt) {
+      if (at > since) ids.add(id);
+      else this.#addedAt.delete(id);
+    }
+    return ids;
   }
 
   /**
@@ -396,7 +421,7 @@ export class NodePool {
    *   goes down before it is trusted
    */
   addNode(spec: ResolvedNodeSpec, connectTimeout: number): Promise<void> {
-    return this.#beforeRoutes(this.#add(spec, connectTimeout));
+    return this.#beforeRoutes(spec.id, this.#add(spec, connectTimeout));
   }
 
   async #add(spec: ResolvedNodeSpec, connectTimeout: number): Promise<void> {
@@ -466,6 +491,7 @@ export class NodePool {
       const now = this.#rt.now();
       this.#joining.delete(node);
       this.#nodes.set(spec.id, node);
+      this.#addedAt.set(spec.id, now);
       this.#act(this.#membership.join(spec.id, spec.weight, node, hello.runId, now));
       this.#emit('nodeUp', { nodeId: spec.id, generation: node.generation });
     } catch (error) {
@@ -485,12 +511,13 @@ export class NodePool {
    * then its keys move at once, and it stays an old owner for the handoff window.
    */
   removeNode(id: string): Promise<void> {
-    return this.#beforeRoutes(this.#remove(id));
+    return this.#beforeRoutes(id, this.#remove(id));
   }
 
   /** A change asked for before the start holds routes back until it has settled. */
-  #beforeRoutes(change: Promise<void>): Promise<void> {
+  #beforeRoutes(id: string, change: Promise<void>): Promise<void> {
     if (this.#started) return change;
+    this.#earlyIds.add(id);
     const settled = change.then(
       () => undefined,
       () => undefined,
@@ -501,6 +528,10 @@ export class NodePool {
   }
 
   async #remove(id: string): Promise<void> {
+    // As an add does: the start decides with the list the client was created with (found
+    // in the simulator: a removal applied before it made the start take the removed node,
+    // still serving in every record, for one missing from the client's list).
+    await this.ready();
     const node = this.#nodes.get(id);
     const spec = node?.spec;
     const tombstone = [memberField(id), memberValue(spec?.weight ?? 1, 'removed', '@now'), 's'];

@@ -25,6 +25,13 @@ export interface RecordContext {
   readonly weights: ReadonlyMap<string, number>;
   /** Ids this client is adding now (recorded `since` the server's time, not the founding). */
   readonly addedNow: ReadonlySet<string>;
+  /**
+   * Ids added less than a handoff window ago by a change this client applied: not written
+   * where absent, for "since the founding" would make them look long-standing to a client
+   * started before the change (docs/safety.md, late clients). Their listing writes carry
+   * their time.
+   */
+  readonly recent: ReadonlySet<string>;
 }
 
 /**
@@ -51,6 +58,7 @@ export async function writeRecord(
     met?.served === false ? 'n' : 's',
   ];
   for (const [id, weight] of context.weights) {
+    if (context.recent.has(id)) continue;
     const since = context.addedNow.has(id) ? '@now' : 0;
     args.push(memberField(id), memberValue(weight, 'serving', since), 'n');
   }

@@ -7,8 +7,10 @@ import {
   codeOf,
   connected,
   describeError,
+  events,
   keyWhere,
   outcome,
+  ready,
   sleep,
   useCluster,
   type Cluster,
@@ -150,5 +152,72 @@ describe('simulator finding: a change asked of a client that is still starting',
     const lock = await b.tryAcquire(key);
     await adding;
     expect(lock?.nodeIds).toContain('n3');
+  });
+});
+
+describe('simulator finding: a node that missed an add gets the new member as a founding one', () => {
+  // Found by `pnpm sim --seed 17` (schedule 2,734; replayed in test/sim/sim-found.test.ts):
+  // n0 hung while n3 was added, so no listing reached it; when a client met n0 again it
+  // wrote its members where absent "since the founding", n3 included. A client started
+  // meanwhile with the list of before (told to add n3) read that record, took n3 for a
+  // long-standing member missing from its list and refused to start (docs/safety.md, late
+  // clients).
+  it('a member added less than a window ago is never recorded as a founding member', async () => {
+    await c.start(4);
+    const specs = nodeSpecs(c.nodes);
+    const a = c.client({ nodes: specs.slice(0, 3) });
+    await connected(a);
+    const downs = events(a, 'nodeDown');
+    const ups = events(a, 'nodeUp');
+    c.nodes[0]!.pause();
+    await until(() => downs.some((e) => e.nodeId === 'n0'), 5_000);
+    await a.addNode(specs[3]!);
+    c.nodes[0]!.resume();
+    // A meets n0 again and writes what it knows into n0's record.
+    await until(() => ups.some((e) => e.nodeId === 'n0'), 5_000);
+    const record = c.raw(c.nodes[0]!);
+    await until(async () => (await record.hget('shardlock:cluster', 'inc')) !== null, 2_000);
+    await sleep(100);
+    // Founding members are recorded `weight:s:0`; n3 was added a moment ago.
+    expect(await record.hget('shardlock:cluster', 'm:n3')).not.toBe('1:s:0');
+    expect(await c.raw(c.nodes[1]!).hget('shardlock:cluster', 'm:n3')).toMatch(/^1:s:[1-9]\d*$/);
+  });
+});
+
+describe('simulator finding: a removal asked of a client that is still starting', () => {
+  // Found by `pnpm sim --seed 18` (schedule 5,061): a client whose start waited for a hung
+  // node applied a removeNode at once; its start then found the removed node serving in
+  // every record but missing from its list, and refused to start (SettingsMismatchError).
+  it('starts with the list it was created with, then applies the removal', async () => {
+    await c.start(3);
+    const a = c.client();
+    await connected(a);
+    c.nodes[1]!.pause();
+    const b = c.client();
+    const removing = b.removeNode('n0');
+    await sleep(300);
+    c.nodes[1]!.resume();
+    const started = await outcome(ready(b), 5_000);
+    expect(started.kind === 'error' ? describeError(started.error) : started.kind).toBe('value');
+    expect(await outcome(removing, 5_000)).toEqual({ kind: 'value', value: undefined });
+    expect(b.stats().find((s) => s.id === 'n0')?.share ?? 0).toBe(0);
+  });
+
+  it('starts although a record it reads last already shows the removal it was asked for', async () => {
+    // Found next by the simulator (sim-b, once the world reported refused changes): the
+    // start held the tombstone another client wrote against this client's list.
+    await c.start(3);
+    const a = c.client();
+    await connected(a);
+    c.nodes[2]!.pause();
+    const b = c.client();
+    // A removes n1 while n2 hangs: its tombstone waits in n2's socket, ahead of B's hello.
+    await a.removeNode('n1');
+    const removing = b.removeNode('n1');
+    await sleep(300);
+    c.nodes[2]!.resume();
+    const started = await outcome(ready(b), 5_000);
+    expect(started.kind === 'error' ? describeError(started.error) : started.kind).toBe('value');
+    expect(await outcome(removing, 5_000)).toEqual({ kind: 'value', value: undefined });
   });
 });

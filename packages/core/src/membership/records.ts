@@ -43,6 +43,7 @@ export function readRecords(
   records: readonly ReadRecord[],
   ids: readonly string[],
   window: number,
+  changing: ReadonlySet<string> = new Set(),
 ): RecordsReading {
   const latest = new Map<string, Latest>();
   let fresh = true;
@@ -58,6 +59,8 @@ export function readRecords(
   const removed = new Map<string, { weight: number; left: number }>();
   let stale: string | undefined;
   for (const [id, { entry, age }] of latest) {
+    // A change this client was asked to make before its start: it applies it right after.
+    if (changing.has(id)) continue;
     const left = window - age;
     const mine = ids.includes(id);
     if (entry.state === 'serving') {
