@@ -311,9 +311,19 @@ export class World implements ProcessWorld {
         return;
       }
       case 'late':
+        // New processes get the node list the cluster uses now: while a change rolls out and
+        // no client has recorded it yet, the one to use is not settled (docs/safety.md, late
+        // clients). The operator starts the process once the change is in.
+        if (this.#applying > 0) {
+          if (!this.#stopping) sched.at(sched.now + 20 * this.#scale, () => this.#inject(fault));
+          return;
+        }
         this.#startProcess(fault.settings);
         return;
       case 'evict': {
+        // Not while a change rolls out: a node some clients refuse and others use must not
+        // join or leave meanwhile (docs/safety.md, settings: not guaranteed).
+        if (this.#applying > 0) return;
         const process = this.#processes[fault.client % this.#processes.length];
         this.#pick(fault.node)?.setPolicy('allkeys-lru', process);
         return;
