@@ -65,6 +65,12 @@ export class World implements ProcessWorld {
   #list: NodeSpec[] = [];
   #stopping = false;
   readonly #stalls: { process: string; from: number; until: number }[] = [];
+  /**
+   * Clients whose start has not been decided yet: a change waits for them, as a process
+   * started with one list while a change to it is being recorded may find the records ahead
+   * of its list, and refuse to start (docs/safety.md, late clients).
+   */
+  readonly #starting = new Set<SimProcess>();
   /** Late clients started with other settings: they refuse to start, and every change. */
   readonly #misconfigured = new Set<SimProcess>();
   /** Membership changes some process has not finished applying. */
@@ -188,6 +194,9 @@ export class World implements ProcessWorld {
       }
     }
     if (settings !== 'same') this.#misconfigured.add(process);
+    this.#starting.add(process);
+    const started = (): void => void this.#starting.delete(process);
+    process.client.ready().then(started, started);
     this.#running++;
     void runWorkers(process, {
       workers: this.#schedule.workers,
@@ -337,7 +346,11 @@ export class World implements ProcessWorld {
    * order (an operator who removes a node some client has not added yet breaks that).
    */
   #mayChange(): boolean {
-    return this.#applying === 0 && this.#processes.every((process) => !process.stalled);
+    return (
+      this.#applying === 0 &&
+      this.#starting.size === 0 &&
+      this.#processes.every((process) => !process.stalled)
+    );
   }
 
   /** Each running client applies a change after its own lag; returns the longest lag. */
