@@ -262,7 +262,9 @@ export class World implements ProcessWorld {
           server.restartEmpty();
           const { lateAfter } = fault;
           if (lateAfter !== undefined)
-            sched.at(sched.now + lateAfter * this.#scale, () => this.#startProcess('same'));
+            sched.at(sched.now + lateAfter * this.#scale, () =>
+              this.#inject({ at: fault.at, type: 'late', settings: 'same' }),
+            );
         });
         return;
       }
