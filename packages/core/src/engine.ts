@@ -119,6 +119,9 @@ export class LockEngine {
    * @throws {@link NodeQuarantinedError} or {@link NodeUnavailableError}
    */
   async routeNow(key: string): Promise<readonly RedisNode[]> {
+    // Every route waits for changes asked before the start, not only one that meets a node
+    // not reached yet (a call right after the start routed on the list of before).
+    if (this.#pool.holdingRoutes) return this.#pool.routeAfterContact(key);
     try {
       return this.route(key);
     } catch (error) {

@@ -122,6 +122,11 @@ export class NodePool {
     this.#beat();
   }
 
+  /** A membership change asked for before the start is not applied yet: routes must wait. */
+  get holdingRoutes(): boolean {
+    return this.#early.size > 0;
+  }
+
   /** Membership: routes, ring, epoch. */
   get membership(): Membership<RedisNode> {
     return this.#membership;

@@ -153,6 +153,19 @@ describe('simulator finding: a change asked of a client that is still starting',
     await adding;
     expect(lock?.nodeIds).toContain('n3');
   });
+
+  it('also for a call made after the start, while that addNode is still joining the node', async () => {
+    await c.start(4);
+    const specs = nodeSpecs(c.nodes);
+    const b = c.client({ nodes: specs.slice(0, 3) });
+    const all = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: b.options.vnodes });
+    const key = keyWhere('early-after', (k) => all.owner(k) === 'n3');
+    const adding = b.addNode(specs[3]!);
+    await ready(b);
+    const lock = await b.tryAcquire(key);
+    await adding;
+    expect(lock?.nodeIds).toContain('n3');
+  });
 });
 
 describe('simulator finding: a node that missed an add gets the new member as a founding one', () => {
