@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { NodeSpec } from '@shardlock/core';
 import { RedisNode, stopAllNodes } from '../harness/index.js';
 import {
+  believedEnd,
+  expiredOnArrival,
   findFenceRegressions,
   findViolations,
   describeViolation,
@@ -46,10 +48,26 @@ export interface ChaosSummary {
   readonly faults: Record<FaultType, number>;
   readonly violations: string[];
   readonly fenceRegressions: string[];
+  /**
+   * Grants already expired when their holder first looked, each right after its process was
+   * stopped (one that is not is a violation): never believed, so no part of the checks.
+   */
+  readonly expiredOnArrival: number;
   /** Per fault type, the longest time some hot key went without a grant after the fault. */
   readonly unavailableMs: Record<FaultType, number>;
   readonly failures: Record<string, number>;
 }
+
+/** A fault as injected: a stopped client process also says which, and until when. */
+interface Fault {
+  readonly type: FaultType;
+  readonly at: number;
+  readonly process?: string;
+  readonly until?: number;
+}
+
+// How long after SIGCONT a stopped process may take to look at a lock it was granted before.
+const WAKE_SLACK_MS = 500;
 
 const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -117,7 +135,7 @@ export async function runChaos(
   const random = prng(options.seed);
   const grants: RecordedGrant[] = [];
   const failures: RecordedFailure[] = [];
-  const faults: { type: FaultType; at: number }[] = [];
+  const faults: Fault[] = [];
   const servers = new Map<string, RedisNode>();
   for (let i = 0; i < options.nodes; i++) servers.set(`n${i}`, await RedisNode.start());
   let nextId = options.nodes;
@@ -143,9 +161,12 @@ export async function runChaos(
     grant: (g) => grants.push(g),
     failure: (f) => failures.push(f),
   });
-  const children: Child[] = [];
-  for (let c = 0; c < options.childProcesses; c++)
-    children.push(await startChild(config(`child${c}`, options.seed + c + 1), grants, failures));
+  const children: (Child & { readonly name: string })[] = [];
+  for (let c = 0; c < options.childProcesses; c++) {
+    const name = `child${c}`;
+    const child = await startChild(config(name, options.seed + c + 1), grants, failures);
+    children.push({ ...child, name });
+  }
 
   // Every client applies a membership change, each after its own lag (under the handoff
   // window minus maxTtl, the bound the client documents).
@@ -165,7 +186,8 @@ export async function runChaos(
   };
   const settle = (): Promise<void> => sleep(options.maxTtl * 4);
 
-  const inject = async (type: FaultType): Promise<boolean> => {
+  /** Injects one fault; `false` when it cannot be injected now, or what it stopped. */
+  const inject = async (type: FaultType): Promise<boolean | Omit<Fault, 'type' | 'at'>> => {
     if (type === 'kill') {
       const id = pick();
       await servers.get(id)!.kill();
@@ -202,6 +224,7 @@ export async function runChaos(
       child.process.kill('SIGSTOP');
       await sleep(options.maxTtl * 3);
       child.process.kill('SIGCONT');
+      return { process: child.name, until: hrMs() };
     }
     return true;
   };
@@ -211,8 +234,9 @@ export async function runChaos(
   for (let f = 0; hrMs() < end || f < FAULTS.length; f++) {
     const type = FAULTS[f % FAULTS.length]!;
     const at = hrMs();
-    if (!(await inject(type))) continue;
-    faults.push({ type, at });
+    const injected = await inject(type);
+    if (injected === false) continue;
+    faults.push({ type, at, ...(injected === true ? {} : injected) });
     log(`fault ${faults.length}: ${type} at ${at.toFixed(1)} ms`);
     await settle();
   }
@@ -227,7 +251,7 @@ export async function runChaos(
 function summarize(
   recorded: RecordedGrant[],
   failureList: RecordedFailure[],
-  faults: { type: FaultType; at: number }[],
+  faults: Fault[],
   keys: string[],
 ): ChaosSummary {
   const grants: Grant[] = recorded.map((g) => ({ ...g, fence: BigInt(g.fence) }));
@@ -255,14 +279,34 @@ function summarize(
     const where = `nodes ${nodesOf.get(first.token) ?? '?'} vs ${nodesOf.get(second.token) ?? '?'}`;
     const after =
       fault === undefined ? 'before any fault' : `after ${fault.type} at ${fault.at.toFixed(1)}`;
-    return `${describeViolation(violation)} (${where}; ${after})`;
+    const until = `believed until ${believedEnd(second).toFixed(1)}`;
+    return `${describeViolation(violation)}, ${until} (${where}; ${after})`;
   };
+  // A grant the holder found expired at its first look: only a stop of its own process, right
+  // before that look, explains it (the client checks validity as the reply comes in).
+  const expired = expiredOnArrival(grants);
+  const unexplained = expired.filter(
+    (grant) =>
+      !faults.some(
+        (fault) =>
+          fault.process === grant.owner.split('/')[0] &&
+          fault.at <= grant.grantedAt &&
+          grant.grantedAt <= fault.until! + WAKE_SLACK_MS,
+      ),
+  );
   const failures: Record<string, number> = {};
   for (const failure of failureList) failures[failure.code] = (failures[failure.code] ?? 0) + 1;
   return {
     grants: grants.length,
     faults: counts,
-    violations: findViolations(grants).map(explain),
+    violations: [
+      ...findViolations(grants).map(explain),
+      ...unexplained.map(
+        (g) =>
+          `${g.key}: ${g.owner} fence ${g.fence} granted ${g.grantedAt.toFixed(1)} already expired (believed until ${g.believedUntil.toFixed(1)}), with no stop of its process to explain it`,
+      ),
+    ],
+    expiredOnArrival: expired.length,
     fenceRegressions: findFenceRegressions(grants).map(explain),
     unavailableMs,
     failures,
@@ -277,5 +321,5 @@ export function summaryLine(summary: ChaosSummary): string {
   const unavailable = Object.entries(summary.unavailableMs)
     .map(([type, ms]) => `${type} ${ms}`)
     .join(', ');
-  return `chaos: ${summary.grants} grants; faults: ${faults}; ${summary.violations.length} violations; ${summary.fenceRegressions.length} fence regressions; longest unavailability after a fault (ms): ${unavailable}`;
+  return `chaos: ${summary.grants} grants; faults: ${faults}; ${summary.violations.length} violations; ${summary.fenceRegressions.length} fence regressions; ${summary.expiredOnArrival} expired on arrival after a stop; longest unavailability after a fault (ms): ${unavailable}`;
 }

@@ -1,4 +1,9 @@
-import { describeViolation, findFenceRegressions, findViolations } from '../support/grants.js';
+import {
+  describeViolation,
+  expiredOnArrival,
+  findFenceRegressions,
+  findViolations,
+} from '../support/grants.js';
 import type { WorldResult } from './world.js';
 
 // A grant nobody believes (its reply was lost, came too late, or its caller had gone) is
@@ -26,6 +31,13 @@ export function problemsOf(result: WorldResult): string[] {
     problems.push(`violation: ${describeViolation(v)}`);
   for (const r of findFenceRegressions(result.grants)) {
     problems.push(`fence regression: ${describeViolation(r)}`);
+  }
+  // The workload looks at a lock as soon as acquire returns, and nothing can stop a process
+  // in between here (a stall stops timers and I/O, not a chain of promise reactions).
+  for (const g of expiredOnArrival(result.grants)) {
+    problems.push(
+      `expired on arrival: ${g.key} fence ${g.fence} granted ${g.grantedAt.toFixed(1)}`,
+    );
   }
   const gaveUp = new Map<string, number>();
   for (const grant of result.grants) {

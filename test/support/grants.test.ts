@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { problemsOf } from '../sim/oracle.js';
-import { findFenceRegressions, findViolations, type Grant } from './grants.js';
+import { expiredOnArrival, findFenceRegressions, findViolations, type Grant } from './grants.js';
 
 // The oracles decide every safety test: the chaos checker's and the simulator's. Fed known
 // cases here, so that a broken oracle cannot pass a broken client.
@@ -41,6 +41,12 @@ describe('mutual exclusion oracle', () => {
       1,
     ],
     ['given out of order', [grant('k', 2, 5, 20), grant('k', 1, 0, 10)], 1],
+    [
+      // The holder's process stopped between the grant and its first look (a chaos soak).
+      'a grant already expired when its holder first looked is never believed',
+      [grant('k', 2, 0, 20), grant('k', 1, 5, 3)],
+      0,
+    ],
   ])('%s', (_what, grants, violations) => {
     expect(findViolations(grants)).toHaveLength(violations);
   });
@@ -57,8 +63,20 @@ describe('fence oracle', () => {
       1,
     ],
     ['fences of other keys do not count', [grant('a', 5, 0, 1), grant('b', 3, 5, 6)], 0],
+    ['a lower fence nobody believed', [grant('k', 5, 0, 10), grant('k', 3, 5, 4)], 0],
   ])('%s', (_what, grants, regressions) => {
     expect(findFenceRegressions(grants)).toHaveLength(regressions);
+  });
+});
+
+describe('expired on arrival', () => {
+  it('lists the grants whose validity had run out when their holder first looked', () => {
+    const late = grant('k', 1, 5, 3);
+    const atOnce = grant('k', 2, 6, 6);
+    expect(expiredOnArrival([grant('k', 3, 0, 1), late, atOnce, grant('k', 4, 7, 9)])).toEqual([
+      late,
+      atOnce,
+    ]);
   });
 });
 

@@ -25,11 +25,25 @@ export function believedEnd(grant: Grant): number {
 }
 
 /**
+ * Grants whose validity had run out when their holder first looked (`believedUntil ≤
+ * grantedAt`): the process stopped between the client's check and the holder's look (hazard 1,
+ * a SIGSTOP or a GC pause). The holder never believes them, so the interval checks skip them;
+ * callers decide whether each is explained by such a stop.
+ */
+export function expiredOnArrival(grants: readonly Grant[]): Grant[] {
+  return grants.filter((grant) => grant.believedUntil <= grant.grantedAt);
+}
+
+const believed = (grants: readonly Grant[]): Grant[] =>
+  grants.filter((grant) => grant.believedUntil > grant.grantedAt);
+
+/**
  * Overlapping believed intervals, per key (docs/safety.md): a violation is two grants of one key
- * whose `[grantedAt, min(believedUntil, releasedAt)]` intervals overlap.
+ * whose `[grantedAt, min(believedUntil, releasedAt)]` intervals overlap. Grants
+ * {@link expiredOnArrival} are never believed and take no part.
  */
 export function findViolations(grants: readonly Grant[]): Violation[] {
-  const byKey = groupByKey(grants);
+  const byKey = groupByKey(believed(grants));
   const violations: Violation[] = [];
   for (const list of byKey.values()) {
     list.sort((a, b) => a.grantedAt - b.grantedAt);
@@ -43,10 +57,13 @@ export function findViolations(grants: readonly Grant[]): Violation[] {
   return violations;
 }
 
-/** Grants whose fence is not above the fence of an earlier grant of the same key. */
+/**
+ * Grants whose fence is not above the fence of an earlier grant of the same key; grants
+ * {@link expiredOnArrival} take no part (their holder never uses them).
+ */
 export function findFenceRegressions(grants: readonly Grant[]): Violation[] {
   const regressions: Violation[] = [];
-  for (const list of groupByKey(grants).values()) {
+  for (const list of groupByKey(believed(grants)).values()) {
     list.sort((a, b) => a.grantedAt - b.grantedAt);
     let highest: Grant | undefined;
     for (const grant of list) {
