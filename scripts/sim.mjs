@@ -1,4 +1,4 @@
-// `pnpm sim [--schedules <n>] [--seed <integer>] [--path <fast-check path>]`: the
+// `pnpm sim [--schedules <n>] [--seed <integer>] [--path <fast-check path>] [--replicas 3]`: the
 // deterministic simulator over many schedules (test/sim). Prints schedules per second; on a
 // failure, the schedule and the seed and path that replay it exactly.
 // `pnpm sim --trace '<schedule JSON>' [--grep <regexp>]`: one schedule, event by event.
@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
 const usage =
-  'usage: pnpm sim [--schedules <1–10000000; default 20000>] [--seed <integer; default: random>] [--path <replay path>]\n       pnpm sim --trace <schedule JSON> [--grep <regexp>]';
+  'usage: pnpm sim [--schedules <1–10000000; default 20000>] [--seed <integer; default: random>] [--path <replay path>] [--replicas <1 or 3; default 1>]\n       pnpm sim --trace <schedule JSON> [--grep <regexp>]';
 let values;
 try {
   // `pnpm sim -- --schedules 100` passes the `--` along: accept both forms.
@@ -19,6 +19,7 @@ try {
       path: { type: 'string' },
       trace: { type: 'string' },
       grep: { type: 'string' },
+      replicas: { type: 'string', default: '1' },
       help: { type: 'boolean' },
     },
   }));
@@ -43,7 +44,14 @@ if (!Number.isSafeInteger(seed)) {
   process.exit(2);
 }
 
-if (values.trace === undefined) console.log(`sim: ${schedules} schedules, seed ${seed}`);
+if (values.replicas !== '1' && values.replicas !== '3') {
+  console.error(`--replicas must be 1 or 3, received ${values.replicas}\n${usage}`);
+  process.exit(2);
+}
+
+if (values.trace === undefined) {
+  console.log(`sim: ${schedules} schedules, seed ${seed}, ${values.replicas} replica(s) per key`);
+}
 const result = spawnSync('pnpm', ['exec', 'vitest', 'run', '--project', 'sim-long'], {
   stdio: 'inherit',
   env: {
@@ -51,6 +59,7 @@ const result = spawnSync('pnpm', ['exec', 'vitest', 'run', '--project', 'sim-lon
     SHARDLOCK_SIM_LONG: '1',
     SHARDLOCK_SIM_RUNS: String(schedules),
     SHARDLOCK_SIM_SEED: String(seed),
+    SHARDLOCK_SIM_MODE: values.replicas === '3' ? 'quorum' : 'one-owner',
     ...(values.path === undefined ? {} : { SHARDLOCK_SIM_PATH: values.path }),
     ...(values.trace === undefined ? {} : { SHARDLOCK_SIM_TRACE: values.trace }),
     ...(values.grep === undefined ? {} : { SHARDLOCK_SIM_GREP: values.grep }),

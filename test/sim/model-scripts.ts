@@ -7,8 +7,10 @@ import {
   OP_ACQUIRE,
   OP_EXTEND,
   OP_FENCE,
+  OP_QUORUM,
   RECORD_SCRIPT,
   TOKEN_LENGTH,
+  TOO_LOW,
 } from '@shardlock/core/internal';
 import { compareError, format0, integerReply, luaMax, luaSub, luaToNumber } from './model-lua.js';
 
@@ -31,6 +33,7 @@ export interface Server {
   time(): Reply<readonly [string, string]>;
   info(): Reply<string>;
   setNxPx(key: Arg, value: Arg, ttl: Arg): Reply<'OK' | false>;
+  setPx(key: Arg, value: Arg, ttl: Arg): Reply<'OK'>;
   set(key: Arg, value: Arg): Reply<'OK'>;
   get(key: Arg): Reply<string | false>;
   pexpire(key: Arg, ttl: Arg): Reply<number>;
@@ -88,6 +91,10 @@ const BL = {
   pttl: B.line("local pttl = redis.call('PTTL', key)"),
   extendPexpire: B.line("redis.call('PEXPIRE', key, string.sub(arg,"),
   del: B.line("redis.call('DEL', key)"),
+  qTtl: B.line('local ttl = string.sub(rest, 1, eq - 1)'),
+  qLeft: B.line("local left = redis.call('PTTL', key)"),
+  qGet: B.line("counter = counter or tonumber(redis.call('GET', KEYS[1]) or '0')"),
+  qCompare: B.line('if proposal <= counter and mine ~= token then'),
   save: B.line("redis.call('SET', KEYS[1], string.format('%.0f', counter))"),
 };
 
@@ -125,6 +132,13 @@ export function runBatch(
       continue;
     }
     const token = luaSub(arg, 2, TOKEN_LENGTH + 1);
+    if (op === OP_QUORUM) {
+      const q = quorumAcquire(r, key, token, luaSub(arg, TOKEN_LENGTH + 2), counter, load);
+      counter = q.counter;
+      dirty ||= q.dirty;
+      out.push(q.reply);
+      continue;
+    }
     if (op !== OP_ACQUIRE) {
       const held = r.get(key);
       if (held instanceof ErrorReply) out.push(`E${held.err}`);
@@ -176,6 +190,38 @@ export function runBatch(
   }
   if (dirty) B.call(BL.save, r.set(keys[0], format0(counter!)));
   return out;
+}
+
+/** The batch script's quorum acquire (`q`): one op, and the counter as it leaves it. */
+function quorumAcquire(
+  r: Server,
+  key: string | undefined,
+  token: string,
+  rest: string,
+  counterIn: number | undefined,
+  load: (line: number) => number | undefined,
+): { reply: number | string; counter: number | undefined; dirty: boolean } {
+  let counter = counterIn;
+  const at = rest.indexOf('=');
+  if (at < 0) throw B.lua(BL.qTtl, "attempt to perform arithmetic on local 'eq' (a nil value)");
+  const ttl = rest.slice(0, at);
+  const proposal = luaToNumber(rest.slice(at + 1));
+  const mine = r.get(key);
+  if (mine instanceof ErrorReply) return { reply: `E${mine.err}`, counter, dirty: false };
+  if (mine !== false && mine !== token) {
+    const left = B.call(BL.qLeft, r.pttl(key));
+    return { reply: integerReply(-1 - Math.max(left, 0)), counter, dirty: false };
+  }
+  counter ??= load(BL.qGet);
+  if (proposal === undefined || counter === undefined)
+    throw B.lua(BL.qCompare, compareError(proposal, counter));
+  if (proposal <= counter && mine !== token) {
+    return { reply: `${TOO_LOW}${format0(counter)}`, counter, dirty: false };
+  }
+  const put = r.setPx(key, token, ttl);
+  if (put instanceof ErrorReply) return { reply: `E${put.err}`, counter, dirty: false };
+  const raised = proposal > counter;
+  return { reply: integerReply(proposal), counter: raised ? proposal : counter, dirty: raised };
 }
 
 // ---- HELLO_SCRIPT ----

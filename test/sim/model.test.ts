@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN_LENGTH } from '@shardlock/core/internal';
+import { TOKEN_LENGTH, quorumArg } from '@shardlock/core/internal';
 import { RedisNode, stopAllNodes } from '../harness/index.js';
 import { inspect } from '../support/redis.js';
 import type { KeyEvent } from './model.js';
@@ -41,6 +41,12 @@ const ODD: ((token: string) => string)[] = [
   (t) => `e${t}`,
   () => 'fnope',
   () => '',
+  // Quorum acquires: no `=`, no proposal, a bad proposal, a bad TTL.
+  (t) => `q${t}100`,
+  (t) => `q${t}100=`,
+  (t) => `q${t}100=x`,
+  (t) => `q${t}=5`,
+  (t) => `q${t}-5=5`,
 ];
 
 function randomOp(g: Random, tokens: readonly string[], counter: number): Op {
@@ -48,10 +54,11 @@ function randomOp(g: Random, tokens: readonly string[], counter: number): Op {
   const token = g.pick(tokens);
   const ttl = g.pick([10_000, 30_000, 60_000]);
   const r = g.next();
-  if (r < 0.4) {
+  if (r < 0.3) {
     const floor = g.chance(0.3) ? g.pick([1, counter - 5, counter + g.int(300)]) : 0;
     return acquire(key, token, ttl, floor);
   }
+  if (r < 0.45) return [key, quorumArg(token, ttl, g.pick([1, counter, counter + g.int(300)]))];
   if (r < 0.6) return extend(key, token, ttl);
   if (r < 0.8) return release(key, token);
   if (r < 0.9) return fence(g.pick([0, 7, counter + g.int(300)]));

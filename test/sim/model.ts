@@ -82,13 +82,21 @@ class Session implements Server {
   }
 
   setNxPx(key: Arg, value: Arg, ttl: Arg): Reply<'OK' | false> {
+    return this.#setPx(key, value, ttl, true);
+  }
+
+  setPx(key: Arg, value: Arg, ttl: Arg): Reply<'OK'> {
+    return this.#setPx(key, value, ttl, false) as Reply<'OK'>;
+  }
+
+  #setPx(key: Arg, value: Arg, ttl: Arg, nx: boolean): Reply<'OK' | false> {
     return this.#run('set', [key, value, ttl], () => {
       const ms = string2ll(ttl!);
       if (ms === undefined) return new ErrorReply(NOT_INTEGER);
       if (ms <= 0n || this.#overflows(ms)) {
         return new ErrorReply("ERR invalid expire time in 'set' command");
       }
-      if (this.#lookup(key) !== undefined) return false; // NX: a key of any type blocks it
+      if (nx && this.#lookup(key) !== undefined) return false; // NX: a key of any type blocks it
       const entry: StringEntry = {
         type: 'string',
         value: value!,

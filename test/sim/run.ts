@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { problemsOf } from './oracle.js';
-import { schedules, type Schedule } from './schedule.js';
+import { quorumSchedules, schedules, type Schedule } from './schedule.js';
 import { World } from './world.js';
 
 /** Runs one schedule; throws with every problem it found. Returns the events it took. */
@@ -18,17 +18,22 @@ export async function check(schedule: Schedule): Promise<number> {
  * them; its report names the seed and path that replay the failing schedule exactly).
  * @returns the line of figures to print
  */
-export async function runSchedules(runs: number, seed: number, path?: string): Promise<string> {
+export async function runSchedules(
+  runs: number,
+  seed: number,
+  path?: string,
+  mode: 'one-owner' | 'quorum' = 'one-owner',
+): Promise<string> {
   let events = 0;
   let done = 0;
   const started = performance.now();
   await fc.assert(
-    fc.asyncProperty(schedules, async (schedule) => {
+    fc.asyncProperty(mode === 'quorum' ? quorumSchedules : schedules, async (schedule) => {
       events += await check(schedule);
       done++;
     }),
     { numRuns: runs, seed, ...(path === undefined ? {} : { path }), endOnFailure: true },
   );
   const seconds = (performance.now() - started) / 1000;
-  return `sim: ${done} schedules, ${events} events in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(0)} schedules/s), seed ${seed}`;
+  return `sim${mode === 'quorum' ? ' (quorum)' : ''}: ${done} schedules, ${events} events in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(0)} schedules/s), seed ${seed}`;
 }

@@ -67,6 +67,8 @@ export interface Schedule {
    * server's age (whole seconds in INFO) can tell a young run from an old one.
    */
   readonly scale?: number;
+  /** Replicas per key (quorum mode at 3); one owner per key when absent. */
+  readonly replicas?: 1 | 3;
 }
 
 /** The timing simulated clients use at scale 1 (ms); the bounds in docs/safety.md follow. */
@@ -173,6 +175,20 @@ const skewed: fc.Arbitrary<Schedule> = fc.record({
   ...base,
   skews: fc.array(fc.integer({ min: -5_000, max: 5_000 }), { minLength: 9, maxLength: 9 }),
   faults: fc.array(fc.oneof(changeFault, shortPause), { maxLength: 5 }),
+});
+
+/**
+ * Quorum mode (3 replicas per key): every fault, with clocks that agree or are seconds apart,
+ * for its fences assume nothing of the clocks (docs/safety.md, quorum).
+ */
+export const quorumSchedules: fc.Arbitrary<Schedule> = fc.record({
+  ...base,
+  replicas: fc.constant(3 as const),
+  skews: fc.oneof(
+    fc.array(fc.integer({ min: -20, max: 20 }), { minLength: 9, maxLength: 9 }),
+    fc.array(fc.integer({ min: -5_000, max: 5_000 }), { minLength: 9, maxLength: 9 }),
+  ),
+  faults: fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 5 }),
 });
 
 /** Schedules of both kinds, mostly with agreeing clocks. */

@@ -84,6 +84,46 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // Quorum: n1 and n0 killed and restarted empty one after the other; a late client's
+    // majority {n0, n1} had forgotten the fences an earlier majority {n0, n2} had issued.
+    'quorum seed 20261129, schedule 29: replicas restarted empty voted with lost counters',
+    {
+      seed: -10,
+      scale: 1,
+      nodes: 3,
+      clients: 3,
+      workers: 3,
+      replicas: 3,
+      skews: [984, -547, 2075, 5, 5, -4195, -2586, -4701, -1139],
+      faults: [
+        { at: 1417, type: 'restart', node: 4 },
+        { at: 101, type: 'late', settings: 'same' },
+        { at: 868, type: 'kill', node: 7, downFor: 367, lateAfter: 73 },
+        { at: 1032, type: 'kill', node: 3, downFor: 169, lateAfter: 85 },
+      ],
+    },
+  ],
+  [
+    // Quorum: an extend awaited its route while the holder released; it then placed the
+    // lease on n2, which the release had already passed, stranding k0 there for a TTL.
+    'quorum seed 20261129, schedule 32: an extend placed the lease after the release',
+    {
+      seed: 724019785,
+      scale: 1,
+      nodes: 3,
+      clients: 3,
+      workers: 2,
+      replicas: 3,
+      skews: [7, -3006, 4142, 484, 8, -4411, -3012, 2282, -4707],
+      faults: [
+        { at: 1074, type: 'pause', node: 7, duration: 522 },
+        { at: 617, type: 'pause', node: 1, duration: 409 },
+        { at: 829, type: 'add', lags: [145, 13, 69, 85, 28, 119, 127, 18] },
+        { at: 291, type: 'stall', client: 6, duration: 557 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

@@ -6,14 +6,15 @@ import { World } from './world.js';
 
 // `pnpm sim` (scripts/sim.mjs): the deterministic simulator over many schedules, with the
 // seed (and fast-check path) to replay one; or one schedule, traced event by event.
-// `pnpm test` runs sim-a and sim-b instead.
+// `pnpm test` runs sim-a, sim-b and sim-q instead.
 const runs = Number(process.env.SHARDLOCK_SIM_RUNS ?? 20_000);
 const seed = Number(process.env.SHARDLOCK_SIM_SEED ?? 1);
 const trace = process.env.SHARDLOCK_SIM_TRACE;
+const mode = process.env.SHARDLOCK_SIM_MODE === 'quorum' ? 'quorum' : 'one-owner';
 
 if (trace === undefined) {
   it(`keeps every guarantee over ${runs} random schedules (seed ${seed})`, async () => {
-    console.log(await runSchedules(runs, seed, process.env.SHARDLOCK_SIM_PATH));
+    console.log(await runSchedules(runs, seed, process.env.SHARDLOCK_SIM_PATH, mode));
     expect(runs).toBeGreaterThan(0);
   }, 86_400_000);
 } else {

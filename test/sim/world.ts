@@ -161,6 +161,7 @@ export class World implements ProcessWorld {
     const options: Omit<LockClientOptions, 'nodes'> = {
       ...this.#timing,
       defaultTtl: this.#timing.maxTtl,
+      ...(this.#schedule.replicas === undefined ? {} : { replicas: this.#schedule.replicas }),
       ...(settings === 'maxTtl' ? { maxTtl: this.#timing.maxTtl * 2 } : {}),
       ...(settings === 'vnodes' ? { vnodes: this.#timing.vnodes * 2 } : {}),
     };

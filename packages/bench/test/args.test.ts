@@ -23,6 +23,7 @@ describe('bench flags', () => {
     expect(args.ttlMs).toBe(10_000);
     expect(args.contenders).toEqual([
       'shardlock',
+      'shardlock-q3',
       'raw',
       'hashring',
       'redlock',

@@ -215,7 +215,8 @@ export class LockClient extends EventEmitter<LockClientEvents> {
    * Removes a node while traffic flows. The removal is recorded on the nodes (for clients
    * that start later); then its keys move at once to their next nodes on the ring, and
    * keep winning on it too until `handoffWindow` has passed; then its connection closes.
-   * @throws {@link InvalidArgumentError} for an unknown id, or the last member
+   * @throws {@link InvalidArgumentError} for an unknown id, the last member, or (in quorum
+   *   mode) a member without which fewer nodes than `replicas` would remain
    */
   async removeNode(id: string): Promise<void> {
     this.#engine.checkOpen();
@@ -232,6 +233,13 @@ export class LockClient extends EventEmitter<LockClientEvents> {
       throw new InvalidArgumentError(`node ${JSON.stringify(id)} is the last member`, {
         nodeId: id,
       });
+    }
+    const { replicas } = this.#engine.options;
+    if (membership.weights.has(id) && membership.weights.size - 1 < replicas) {
+      throw new InvalidArgumentError(
+        `removing node ${JSON.stringify(id)} would leave ${membership.weights.size - 1} nodes for ${replicas} replicas per key`,
+        { nodeId: id },
+      );
     }
     await this.#engine.pool.removeNode(id);
   }

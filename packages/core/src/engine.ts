@@ -7,6 +7,7 @@ import { minTtlOf, type ResolvedClientOptions } from './options.js';
 import { NodePool } from './pool.js';
 import type { Emit } from './events.js';
 import type { Runtime } from './runtime.js';
+import { tryQuorum } from './quorum.js';
 import { OP_ACQUIRE, OP_RELEASE, opArg, type BatchReply } from './scripts/batch.js';
 import { received } from './validate.js';
 
@@ -27,6 +28,8 @@ export class LockEngine {
   readonly #minTtl: number;
   /** Locks held on each node: told at once when the node is marked down. */
   readonly #held = new Map<RedisNode, { locks: Set<Lock>; pruneAt: number }>();
+  /** Quorum mode: the highest fence this client proposed or saw a replica hold. */
+  #fenceSeen = 0;
 
   /**
    * @param options - validated client options
@@ -146,12 +149,37 @@ export class LockEngine {
     return this.#number(reply, node, key);
   }
 
+  /** Sends one op's ARGV entry on `key` to `node`; the reply as the batch gives it. */
+  sendRaw(node: RedisNode, key: string, arg: string, cleanup: boolean): Promise<BatchReply> {
+    return node.run(this.#lockPrefix + key, arg, cleanup);
+  }
+
   #number(reply: BatchReply, node: RedisNode, key: string): number {
     if (typeof reply === 'number') return reply;
-    throw new CommandError(
+    throw this.refusal(reply, node, key);
+  }
+
+  /** The error of an op the server refused (`E` and its message). */
+  refusal(reply: string, node: RedisNode, key: string): CommandError {
+    return new CommandError(
       `node ${JSON.stringify(node.id)} refused the lock operation on ${JSON.stringify(key)}: ${reply.slice(1)}`,
       { key, nodeId: node.id },
     );
+  }
+
+  /**
+   * Quorum mode: the fence the next grant proposes, above every one this client proposed or
+   * saw; from the wall clock in µs, so that fences of different clients interleave sensibly
+   * (a replica whose counter is higher says so, and the next round proposes above it).
+   */
+  proposeFence(): number {
+    this.#fenceSeen = Math.max(Math.floor(this.runtime.wallNow() * 1000), this.#fenceSeen + 1);
+    return this.#fenceSeen;
+  }
+
+  /** Quorum mode: a fence a replica issued or holds. */
+  sawFence(fence: number): void {
+    if (fence > this.#fenceSeen) this.#fenceSeen = fence;
   }
 
   /**
@@ -162,6 +190,7 @@ export class LockEngine {
    * @throws {@link NodeQuarantinedError}, {@link NodeUnavailableError}, {@link CommandError}
    */
   async tryOnce(key: string, ttl: number): Promise<Lock | number> {
+    if (this.options.replicas > 1) return tryQuorum(this, key, ttl);
     const nodes = await this.routeNow(key);
     const token = this.runtime.token();
     const sentAt = this.runtime.now();
@@ -170,7 +199,7 @@ export class LockEngine {
     const generation = node.generation;
     const reply = await this.send(node, key, OP_ACQUIRE, token, ttl);
     if (reply < 0) return -1 - reply;
-    return this.#believable(new Lock(this, nodes, generation, key, token, reply, ttl, sentAt));
+    return this.believable(new Lock(this, nodes, generation, key, token, reply, ttl, sentAt));
   }
 
   /**
@@ -204,10 +233,11 @@ export class LockEngine {
       this.#releaseOn(taken, key, token);
       throw error;
     }
-    return this.#believable(new Lock(this, nodes, generation, key, token, fence, ttl, sentAt));
+    return this.believable(new Lock(this, nodes, generation, key, token, fence, ttl, sentAt));
   }
 
-  #believable(lock: Lock): Lock | number {
+  /** The lock when it is still valid (and then tracked); else released, and 0. */
+  believable(lock: Lock): Lock | number {
     if (lock.isValid()) {
       this.hold(lock, lock.nodes);
       return lock;
@@ -257,7 +287,7 @@ export class LockEngine {
     const entry = this.#held.get(node);
     if (entry === undefined) return;
     this.#held.delete(node);
-    for (const lock of entry.locks) lock.markLost('node-lost');
+    for (const lock of entry.locks) lock.nodeLost();
   }
 
   /** Releases `lock` without waiting; a failure is emitted, never thrown. */

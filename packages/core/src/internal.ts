@@ -11,9 +11,12 @@ export {
   OP_ACQUIRE,
   OP_EXTEND,
   OP_FENCE,
+  OP_QUORUM,
   OP_RELEASE,
   TOKEN_LENGTH,
+  TOO_LOW,
   opArg,
+  quorumArg,
 } from './scripts/batch.js';
 export { HELLO_SCRIPT, RECORD_SCRIPT } from './scripts/contact.js';
 

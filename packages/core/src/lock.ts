@@ -2,6 +2,7 @@ import { LockLostError } from './errors.js';
 import type { LockEngine } from './engine.js';
 import type { LockLostReason } from './events.js';
 import type { RedisNode } from './node.js';
+import { extendQuorum, releaseQuorum, type QuorumLease } from './quorum.js';
 import { OP_ACQUIRE, OP_EXTEND, OP_RELEASE } from './scripts/batch.js';
 
 type LockState = 'held' | 'released' | 'lost';
@@ -49,6 +50,8 @@ export class Lock implements AsyncDisposable {
   #deadline: number;
   #ttl: number;
   #state: LockState = 'held';
+  /** Quorum mode: the replicas that hold the lease, and the sets it needs majorities of. */
+  #quorum: QuorumLease | undefined;
   #onLost: ((reason: LockLostReason) => void) | undefined;
 
   /** @internal Made by the client; not for direct use. */
@@ -61,8 +64,10 @@ export class Lock implements AsyncDisposable {
     fence: number,
     ttl: number,
     sentAt: number,
+    quorum?: QuorumLease,
   ) {
     this.#engine = engine;
+    this.#quorum = quorum;
     this.#nodes = nodes;
     this.#generation = generation;
     this.key = key;
@@ -103,11 +108,18 @@ export class Lock implements AsyncDisposable {
    * lost, none of its nodes marked down since the grant, and its validity not run out.
    */
   isValid(): boolean {
-    return (
-      this.#state === 'held' &&
-      this.#engine.now() < this.#deadline &&
-      generationOf(this.#nodes) === this.#generation
-    );
+    return this.#state === 'held' && this.#engine.now() < this.#deadline && this.#nodesStillHold();
+  }
+
+  /** None of its nodes went down since the grant; in quorum mode, a majority of each set. */
+  #nodesStillHold(): boolean {
+    if (this.#quorum !== undefined) return this.#quorum.holds();
+    return generationOf(this.#nodes) === this.#generation;
+  }
+
+  /** One of its nodes was marked down. @internal */
+  nodeLost(): void {
+    if (!this.#nodesStillHold()) this.markLost('node-lost');
   }
 
   /**
@@ -123,13 +135,12 @@ export class Lock implements AsyncDisposable {
    */
   async extend(ttl: number = this.#ttl): Promise<void> {
     const checked = this.#engine.checkTtl(ttl);
-    if (this.#state === 'held' && generationOf(this.#nodes) !== this.#generation) {
-      this.markLost('node-lost');
-    }
+    if (this.#state === 'held' && !this.#nodesStillHold()) this.markLost('node-lost');
     // A lease whose validity has run out is not renewed: this process stopped believing it
     // (found in the simulator: a process that stalled past its lease renewed it on waking).
     if (this.#state === 'held' && this.#engine.now() >= this.#deadline) this.markLost('expired');
     if (this.#state !== 'held') throw this.#gone('cannot be extended');
+    if (this.#quorum !== undefined) return this.#extendQuorum(this.#quorum, checked);
     const { held, added } = this.#targets(await this.#engine.routeNow(this.key));
     const sentAt = this.#engine.now();
     if (this.#isHeld() && sentAt >= this.#deadline) this.markLost('expired');
@@ -176,6 +187,30 @@ export class Lock implements AsyncDisposable {
     this.#deadline = sentAt + engine.validity(checked);
   }
 
+  async #extendQuorum(lease: QuorumLease, ttl: number): Promise<void> {
+    let renewed: Awaited<ReturnType<typeof extendQuorum>>;
+    try {
+      renewed = await extendQuorum(this.#engine, lease, this, ttl, {
+        deadline: this.#deadline,
+        held: () => this.#isHeld(),
+        placing: (nodes) => {
+          for (const node of nodes) if (!this.#maybe.includes(node)) this.#maybe.push(node);
+        },
+      });
+    } catch (error) {
+      if (error instanceof LockLostError) this.markLost('not-owner');
+      throw error;
+    }
+    if (renewed === 'expired') this.markLost('expired');
+    if (!this.#isHeld() || typeof renewed === 'string') throw this.#gone('was not extended');
+    this.#engine.unhold(this, this.#nodes);
+    this.#nodes = renewed.lease.nodes;
+    this.#engine.hold(this, this.#nodes);
+    this.#quorum = renewed.lease;
+    this.#ttl = ttl;
+    this.#deadline = renewed.sentAt + this.#engine.validity(ttl);
+  }
+
   /**
    * Where an extend goes: the nodes that hold the lease and still route the key, and the
    * key's owners that do not hold it yet (a handoff began). An extend renews what the holder
@@ -206,6 +241,10 @@ export class Lock implements AsyncDisposable {
     this.#onLost = undefined;
     const engine = this.#engine;
     engine.unhold(this, this.#nodes);
+    if (this.#quorum !== undefined) {
+      const released = await releaseQuorum(engine, this.#quorum, this.key, this.token, this.#maybe);
+      return released && before === 'held';
+    }
     const only = this.#nodes.length === 1 && this.#maybe.length === 0 ? this.#nodes[0]! : undefined;
     try {
       if (only !== undefined && !only.closed) {

@@ -53,6 +53,14 @@ export interface LockClientOptions {
    */
   readonly keyPrefix?: string;
   /**
+   * Nodes each key is locked on: 1 (one owner per key, the fastest), or 3 or 5 (quorum: a
+   * grant needs a majority of the key's replicas, so a node that fails, hangs or restarts
+   * empty costs no key anything; docs/safety.md, quorum). Every client of a cluster must
+   * agree; at least as many nodes as replicas.
+   * @default 1
+   */
+  readonly replicas?: 1 | 3 | 5;
+  /**
    * Lease of an acquire that names no `ttl`, in ms.
    * @default 10000
    */
@@ -130,6 +138,7 @@ export interface LockClientOptions {
 export interface ResolvedClientOptions {
   readonly nodes: readonly ResolvedNodeSpec[];
   readonly vnodes: number;
+  readonly replicas: 1 | 3 | 5;
   readonly keyPrefix: string;
   readonly defaultTtl: number;
   readonly maxTtl: number;
@@ -143,6 +152,22 @@ export interface ResolvedClientOptions {
   readonly handoffWindow: number;
   readonly restartQuarantine: boolean;
   readonly redis: UserRedisOptions;
+}
+
+/**
+ * Validates `replicas`: 1, 3 or 5, and no more than the nodes.
+ * @throws {@link InvalidArgumentError}
+ */
+export function checkReplicas(replicas: unknown, nodes: number): 1 | 3 | 5 {
+  if (replicas !== 1 && replicas !== 3 && replicas !== 5) {
+    throw new InvalidArgumentError(`replicas must be 1, 3 or 5, received ${received(replicas)}`);
+  }
+  if (nodes < replicas) {
+    throw new InvalidArgumentError(
+      `replicas is ${replicas} but only ${nodes} node${nodes === 1 ? ' is' : 's are'} given: each key needs ${replicas} distinct nodes`,
+    );
+  }
+  return replicas;
 }
 
 /** Longest TTL the client accepts at all (Redis `PX` takes more; 24 h is a sane ceiling). */
@@ -159,6 +184,7 @@ export const DEFAULT_RETRY: ResolvedRetryOptions = Object.freeze({
 /** The defaults of {@link LockClientOptions}. */
 export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
   vnodes: DEFAULT_RING_OPTIONS.vnodes,
+  replicas: 1 as const,
   keyPrefix: 'shardlock:',
   defaultTtl: 10_000,
   maxTtl: 60_000,
@@ -177,6 +203,7 @@ export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
 const CLIENT_KEYS = new Set([
   'nodes',
   'vnodes',
+  'replicas',
   'keyPrefix',
   'defaultTtl',
   'maxTtl',
@@ -247,9 +274,11 @@ export function resolveClientOptions(options: LockClientOptions): ResolvedClient
     quarantineOf({ maxTtl, driftFactor }) +
       detectionLagOf({ healthCheckInterval, failureThreshold, commandTimeout }),
   );
+  const nodes = parseNodeSpecs(options.nodes);
   return Object.freeze({
-    nodes: parseNodeSpecs(options.nodes),
+    nodes,
     vnodes: checkInteger(options.vnodes ?? d.vnodes, 'vnodes', 1, 65_536),
+    replicas: checkReplicas(options.replicas ?? d.replicas, nodes.length),
     keyPrefix,
     defaultTtl,
     maxTtl,

@@ -10,7 +10,7 @@ import type { Hello } from './hello.js';
 import { Joining } from './joining.js';
 import { ContactPending, Membership, Stalled } from './membership/membership.js';
 import { readRecords, type ReadRecord } from './membership/records.js';
-import type { ContactInfo, Decision } from './membership/types.js';
+import type { ContactInfo, Decision, ReplicaSet } from './membership/types.js';
 import { emitDecision } from './decision-events.js';
 import { RedisNode, type NodeListener } from './node.js';
 import type { ResolvedNodeSpec } from './node-spec.js';
@@ -114,6 +114,7 @@ export class NodePool {
         restartQuarantine: options.restartQuarantine,
         syncRetry: Math.min(options.healthCheckInterval, options.handoffWindow),
         beatEvery: options.healthCheckInterval,
+        replicas: options.replicas,
       },
       options.vnodes,
       nodes,
@@ -157,11 +158,20 @@ export class NodePool {
    * route (nothing is routed to a server whose incarnation is unknown), and takes a stall of
    * this process into account first.
    */
-  async routeAfterContact(key: string): Promise<readonly RedisNode[]> {
+  routeAfterContact(key: string): Promise<readonly RedisNode[]> {
+    return this.#afterContact((now) => this.#membership.route(key, now));
+  }
+
+  /** Quorum mode: `key`'s replica sets, waiting as {@link routeAfterContact} does. */
+  replicaSetsAfterContact(key: string): Promise<readonly ReplicaSet<RedisNode>[]> {
+    return this.#afterContact((now) => this.#membership.replicaSets(key, now));
+  }
+
+  async #afterContact<R>(decide: (now: number) => R): Promise<R> {
     while (this.#early.size > 0) await Promise.all(this.#early);
     for (;;) {
       try {
-        return this.#membership.route(key, this.#rt.now());
+        return decide(this.#rt.now());
       } catch (error) {
         if (error instanceof Stalled) {
           this.#act(this.#membership.beat(this.#rt.now()));
@@ -326,6 +336,9 @@ export class NodePool {
         case 'syncFences':
           void this.#syncFences(decision.epoch, decision.from, decision.to);
           break;
+        case 'syncMember':
+          void this.#syncMember(decision.nodeId, decision.generation, decision.from);
+          break;
         case 'retire': {
           const node = this.#nodes.get(decision.nodeId);
           this.#nodes.delete(decision.nodeId);
@@ -364,6 +377,26 @@ export class NodePool {
       () => this.#act(this.#membership.advance(this.#rt.now())),
       Math.max(0, at - this.#rt.now()),
     );
+  }
+
+  /** Quorum mode: raises a member's counter to the others' before it votes; retried until done. */
+  async #syncMember(id: string, generation: number, from: readonly string[]): Promise<void> {
+    for (;;) {
+      if (this.#closed || !this.#nodes.has(id)) return;
+      try {
+        await syncFences(
+          from.filter((other) => this.#nodes.has(other)),
+          [id],
+          (other) => this.#usable(other),
+        );
+        this.#membership.memberSynced(id, generation);
+        return;
+      } catch {
+        await new Promise<void>((resolve) =>
+          this.#rt.setTimeout(resolve, Math.min(this.#options.healthCheckInterval, 100)),
+        );
+      }
+    }
   }
 
   async #syncFences(epoch: number, from: readonly string[], to: readonly string[]): Promise<void> {

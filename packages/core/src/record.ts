@@ -40,9 +40,10 @@ export interface SharedSettings {
   readonly maxTtl: number;
   readonly driftFactor: number;
   readonly vnodes: number;
+  readonly replicas: number;
 }
 
-const SETTING_NAMES = ['maxTtl', 'driftFactor', 'vnodes'] as const;
+const SETTING_NAMES = ['maxTtl', 'driftFactor', 'vnodes', 'replicas'] as const;
 
 /** The record field of a member id. */
 export function memberField(id: string): string {
@@ -58,7 +59,7 @@ export function memberValue(
   return `${weight}:${state === 'serving' ? 's' : 'r'}:${since}`;
 }
 
-/** The settings as the record keeps them: `maxTtl=60000;driftFactor=0.01;vnodes=4096`. */
+/** The settings as the record keeps them: `maxTtl=60000;driftFactor=0.01;vnodes=4096;replicas=1`. */
 export function settingsText(settings: SharedSettings): string {
   return SETTING_NAMES.map((name) => `${name}=${settings[name]}`).join(';');
 }

@@ -406,3 +406,79 @@ describe('membership changes', () => {
     expect(refused(() => m.route(ghost, 10)).retryAfter).toBe(70);
   });
 });
+
+describe('quorum mode (3 replicas)', () => {
+  const QUORUM: MembershipTiming = { ...TIMING, replicas: 3 };
+  const ids = ['a', 'b', 'c', 'd'];
+  const voters = (m: Membership<string>, key: string, now: number): string[][] =>
+    m.replicaSets(key, now).map((set) => [...set.voters].sort());
+
+  it('a key has the first 3 nodes of its preference list; every met, trusted one votes', () => {
+    const m = membership(ids, QUORUM);
+    expect(() => m.replicaSets('k', 0)).toThrow(ContactPending);
+    meetAll(m, ids);
+    const [set] = m.replicaSets('k', 0);
+    expect([...set!.members]).toEqual(new HashRing(ids, { vnodes: VNODES }).owners('k', 3));
+    expect(set!.majority).toBe(2);
+    expect(set!.voters).toEqual(set!.members);
+  });
+
+  it('a node down does not vote and nothing fails over, however long it stays down', () => {
+    const m = membership(ids, QUORUM);
+    meetAll(m, ids);
+    const key = 'k';
+    const [first, second, third] = m.replicaSets(key, 0)[0]!.members;
+    expect(types(m.lost(first!, 0))).toEqual(['quarantined']);
+    expect(voters(m, key, 0)).toEqual([[second!, third!].sort()]);
+    expect(m.advance(10 * Q)).toEqual([]);
+    expect(m.nextWake()).toBe(Number.POSITIVE_INFINITY);
+    expect(m.replicaSets(key, 10 * Q)[0]!.members).toContain(first);
+    // A second replica down leaves no majority: a typed error, not a grant on one node.
+    m.lost(second!, 10 * Q);
+    expect(refused(() => m.replicaSets(key, 10 * Q)).message).toMatch(/only 1 of the 3 replicas/);
+  });
+
+  it('a server that restarted empty votes after the quarantine and once its fences are synced', () => {
+    const m = membership(ids, QUORUM);
+    meetAll(m, ids);
+    const key = 'k';
+    const [first] = m.replicaSets(key, 0)[0]!.members;
+    const decisions = m.contact(first!, { ...old('r2'), uptimeMs: 0 }, 0);
+    const sync = decisions.find((d) => d.type === 'syncMember');
+    expect(sync).toMatchObject({ nodeId: first, from: ids.filter((id) => id !== first) });
+    expect(voters(m, key, Q / 2)[0]).not.toContain(first);
+    expect(voters(m, key, 2 * Q)[0]).not.toContain(first);
+    m.memberSynced(first!, (sync as { generation: number }).generation - 1);
+    expect(voters(m, key, 2 * Q)[0]).not.toContain(first);
+    m.memberSynced(first!, (sync as { generation: number }).generation);
+    expect(voters(m, key, 2 * Q)[0]).toContain(first);
+  });
+
+  it('while an addition rolls out, a grant needs a majority of the old and of the new set', () => {
+    const m = membership(ids, QUORUM);
+    meetAll(m, ids);
+    m.join('e', 1, 'e', 'r1', 0);
+    const key = keyWhere((k) => {
+      const before = new HashRing(ids, { vnodes: VNODES }).owners(k, 3);
+      return (
+        new HashRing([...ids, 'e'], { vnodes: VNODES }).owners(k, 3).includes('e') &&
+        !before.includes('e')
+      );
+    });
+    const sets = m.replicaSets(key, 1).map((set) => [...set.members]);
+    expect(sets).toHaveLength(2);
+    expect(sets[0]).toContain('e');
+    expect(sets[1]).toEqual(new HashRing(ids, { vnodes: VNODES }).owners(key, 3));
+    settle(m, W + 1);
+    expect(m.replicaSets(key, W + 1)).toHaveLength(1);
+  });
+
+  it('a stall of this process moves nothing', () => {
+    const m = membership(ids, QUORUM);
+    meetAll(m, ids);
+    m.beat(0);
+    expect(() => m.replicaSets('k', 10 * Q)).toThrow(Stalled);
+    expect(m.beat(10 * Q)).toEqual([]);
+    expect(m.replicaSets('k', 10 * Q)[0]!.voters).toHaveLength(3);
+  });
+});

@@ -48,7 +48,10 @@ describe('client options', () => {
   });
 
   it('rejects an unknown option', () =>
-    rejects({ nodes, replicas: 3 }, /unknown LockClient option "replicas"/));
+    rejects({ nodes, replica: 3 }, /unknown LockClient option "replica"/));
+  it.each([0, 2, 4, 6, 1.5, '3', Number.NaN])('rejects replicas %j', (replicas) =>
+    rejects({ nodes, replicas }, /replicas must be 1, 3 or 5/),
+  );
   it('rejects options that are not an object', () => rejects(null, /must be an object/));
   it.each([0, -1, 1.5, 2, Number.NaN, Number.POSITIVE_INFINITY, 86_400_001])(
     'rejects maxTtl %j',

@@ -1,10 +1,10 @@
 import { hashring, raw } from './raw.js';
 import { redlock, redlock3 } from './redlock.js';
 import { semaphore } from './semaphore.js';
-import { shardlock } from './shardlock.js';
+import { shardlock, shardlockQ3 } from './shardlock.js';
 import type { Contender } from './types.js';
 
 /** Every contender the bench knows, by name, in report order. */
 export const CONTENDERS: ReadonlyMap<string, Contender> = new Map(
-  [shardlock, raw, hashring, redlock, redlock3, semaphore].map((c) => [c.name, c]),
+  [shardlock, shardlockQ3, raw, hashring, redlock, redlock3, semaphore].map((c) => [c.name, c]),
 );

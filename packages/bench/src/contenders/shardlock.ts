@@ -3,63 +3,79 @@ import { LockClient, LockTimeoutError } from '@shardlock/core';
 import { redisOptions } from './connection.js';
 import type { Contender } from './types.js';
 
-/** `@shardlock/core` over every node of the run. */
-export const shardlock: Contender = {
-  name: 'shardlock',
-  description: '@shardlock/core, sharded over all nodes, batched per node and tick',
-  minNodes: 1,
-  async connect(nodes, workload, connect) {
-    const base = redisOptions(nodes[0]!, connect);
-    // A benchmark measures steady traffic: a node started (or restarted) for the run is used at
-    // once instead of after the restart quarantine that protects production traffic.
-    const client = new LockClient({
-      // A namespace of its own per run: the cluster record under it carries this run's
-      // settings, and nothing of a real deployment's locks is touched.
-      keyPrefix: `shardlock-bench:${randomBytes(6).toString('hex')}:`,
-      restartQuarantine: false,
-      nodes: nodes.map(({ id, host, port }) => ({ id, host, port })),
-      maxTtl: Math.max(workload.ttl, 60_000),
-      redis: { username: base.username, password: base.password, tls: base.tls },
-      retry: {
-        attempts: workload.retries,
-        delay: workload.retryDelay,
-        maxDelay: workload.retryDelay * 8,
-        jitter: workload.retryDelay,
-      },
-    });
-    client.on('nodeError', () => undefined);
-    // The client wins on successors for a detection lag after it first meets a server that
-    // others may have failed over: the clock starts once those windows are over.
-    let windows = 0;
-    client.on('rebalance', (event) => {
-      if (event.reason === 'start') windows++;
-    });
-    client.on('handoffEnd', () => windows--);
-    await client.ready();
-    const by = performance.now() + 2 * client.options.handoffWindow;
-    while (windows > 0 && performance.now() < by) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    // Connect every node before the clock starts, as the other contenders do.
-    await Promise.all(
-      nodes.map(async (_, i) => {
-        const key = [...Array(64).keys()]
-          .map((k) => `warm:${i}:${k}`)
-          .find((k) => client.nodeFor(k) === nodes[i]!.id);
-        if (key !== undefined) await (await client.acquire(key, { ttl: 1_000 })).release();
-      }),
-    );
-    return {
-      async acquire(key) {
-        try {
-          const lock = await client.acquire(key, { ttl: workload.ttl });
-          return () => lock.release();
-        } catch (error) {
-          if (error instanceof LockTimeoutError) return null;
-          throw error;
-        }
-      },
-      close: () => client.close(),
-    };
-  },
-};
+/** `@shardlock/core` over every node of the run, one owner per key. */
+export const shardlock: Contender = shardlockWith(1);
+
+/** `@shardlock/core` in quorum mode: each key on a majority of its 3 replicas. */
+export const shardlockQ3: Contender = shardlockWith(3);
+
+function shardlockWith(replicas: 1 | 3): Contender {
+  return {
+    name: replicas === 1 ? 'shardlock' : `shardlock-q${replicas}`,
+    description:
+      replicas === 1
+        ? '@shardlock/core, sharded over all nodes, batched per node and tick'
+        : `@shardlock/core in quorum mode: each key on a majority of ${replicas} replicas, batched per node and tick`,
+    minNodes: replicas,
+    connect: (nodes, workload, connect) => connectShardlock(replicas, nodes, workload, connect),
+  };
+}
+
+async function connectShardlock(
+  replicas: 1 | 3,
+  ...[nodes, workload, connect]: Parameters<Contender['connect']>
+): ReturnType<Contender['connect']> {
+  const base = redisOptions(nodes[0]!, connect);
+  // A benchmark measures steady traffic: a node started (or restarted) for the run is used at
+  // once instead of after the restart quarantine that protects production traffic.
+  const client = new LockClient({
+    // A namespace of its own per run: the cluster record under it carries this run's
+    // settings, and nothing of a real deployment's locks is touched.
+    keyPrefix: `shardlock-bench:${randomBytes(6).toString('hex')}:`,
+    restartQuarantine: false,
+    replicas,
+    nodes: nodes.map(({ id, host, port }) => ({ id, host, port })),
+    maxTtl: Math.max(workload.ttl, 60_000),
+    redis: { username: base.username, password: base.password, tls: base.tls },
+    retry: {
+      attempts: workload.retries,
+      delay: workload.retryDelay,
+      maxDelay: workload.retryDelay * 8,
+      jitter: workload.retryDelay,
+    },
+  });
+  client.on('nodeError', () => undefined);
+  // The client wins on successors for a detection lag after it first meets a server that
+  // others may have failed over: the clock starts once those windows are over.
+  let windows = 0;
+  client.on('rebalance', (event) => {
+    if (event.reason === 'start') windows++;
+  });
+  client.on('handoffEnd', () => windows--);
+  await client.ready();
+  const by = performance.now() + 2 * client.options.handoffWindow;
+  while (windows > 0 && performance.now() < by) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  // Connect every node before the clock starts, as the other contenders do.
+  await Promise.all(
+    nodes.map(async (_, i) => {
+      const key = [...Array(64).keys()]
+        .map((k) => `warm:${i}:${k}`)
+        .find((k) => client.nodeFor(k) === nodes[i]!.id);
+      if (key !== undefined) await (await client.acquire(key, { ttl: 1_000 })).release();
+    }),
+  );
+  return {
+    async acquire(key) {
+      try {
+        const lock = await client.acquire(key, { ttl: workload.ttl });
+        return () => lock.release();
+      } catch (error) {
+        if (error instanceof LockTimeoutError) return null;
+        throw error;
+      }
+    },
+    close: () => client.close(),
+  };
+}

@@ -21,6 +21,11 @@ export interface Member<T> {
   leaving: boolean;
   /** Why this client may not use it now (a missing permission, a record that disagrees). */
   refusal: Error | undefined;
+  /**
+   * Quorum mode: its fence counter may have been lost (an empty restart) and is not yet
+   * raised to the others'; it does not vote until then. Counts each such contact.
+   */
+  fenceSync: { pending: boolean; generation: number };
 }
 
 /** A member not met yet. */
@@ -37,6 +42,7 @@ export function member<T>(id: string, weight: number, handle: T | undefined): Me
     failedOver: false,
     leaving: false,
     refusal: undefined,
+    fenceSync: { pending: false, generation: 0 },
   };
 }
 

@@ -9,7 +9,9 @@ import type {
   MembershipTiming,
   NodeState,
   RebalanceReason,
+  ReplicaSet,
 } from './types.js';
+import { replicaSet } from './replicas.js';
 import { ringOf, viewOf, type View } from './views.js';
 
 export { ContactPending, Stalled } from './member.js';
@@ -131,6 +133,36 @@ export class Membership<T> {
     return nodes;
   }
 
+  /** Whether keys live on a majority of replicas (docs/safety.md, quorum). */
+  get #quorum(): boolean {
+    return (this.#timing.replicas ?? 1) > 1;
+  }
+
+  /**
+   * Quorum mode: the replica sets a grant of `key` needs a majority of, each with the members
+   * that can vote now. The current view's set, and while a change's window is open, the set
+   * of the view before it too (joint consensus: any two grants share a voter).
+   * @throws {@link NodeQuarantinedError} when a set has too few voters, {@link ContactPending}
+   *   when a member not met yet could make up the majority, {@link Stalled} as `route`
+   */
+  replicaSets(key: string, now: number): readonly ReplicaSet<T>[] {
+    if (this.#lastBeat !== undefined && now - this.#lastBeat > 2 * this.#timing.beatEvery) {
+      throw new Stalled('this process stalled: its view of the nodes is stale');
+    }
+    const rings = [this.#ring];
+    for (const h of this.#handoffs) if (h.ring !== undefined) rings.push(h.ring);
+    const sets: ReplicaSet<T>[] = [];
+    const seen = new Set<string>();
+    for (const ring of rings) {
+      const ids = ring.owners(key, Math.min(this.#timing.replicas ?? 1, ring.size));
+      const name = ids.join('\u0000');
+      if (seen.has(name)) continue;
+      seen.add(name);
+      sets.push(replicaSet(this.#members, ids, key, now, this.#timing.detectionLag));
+    }
+    return sets;
+  }
+
   #check(m: Member<T>, key: string, now: number, ghostUntil = 0): void {
     if (m.handle === undefined) {
       // Removed by another client, known only from the record: some client may still
@@ -207,6 +239,21 @@ export class Membership<T> {
     m.downSince = undefined;
     m.refusal = undefined;
     if (trustAt > now) decisions.push({ type: 'quarantined', nodeId: id, until: trustAt });
+    // Quorum mode: a server that may have restarted empty lost its fence counter; if it was
+    // in the majority of a key's last grant, the next majority may meet no node that knows
+    // that fence. It votes once its counter is raised to every other member's.
+    if (this.#quorum && trustAt > now) {
+      m.fenceSync = { pending: true, generation: m.fenceSync.generation + 1 };
+      const from = [...this.#members.values()]
+        .filter((other) => other !== m && other.handle !== undefined)
+        .map((other) => other.id);
+      decisions.push({
+        type: 'syncMember',
+        nodeId: id,
+        generation: m.fenceSync.generation,
+        from,
+      });
+    }
     decisions.push({
       type: 'recordIncarnation',
       nodeId: id,
@@ -214,7 +261,13 @@ export class Membership<T> {
       trustIn: Math.max(0, trustAt - now),
       served: info.served,
     });
-    if (window > 0 && !m.failedOver && !m.leaving && this.#current.members.has(id)) {
+    if (
+      !this.#quorum &&
+      window > 0 &&
+      !m.failedOver &&
+      !m.leaving &&
+      this.#current.members.has(id)
+    ) {
       const reason = firstContact ? 'start' : 'rejoin';
       decisions.push(this.#openMaybe(id, Math.max(now, trustAt) + window, reason));
     }
@@ -231,7 +284,8 @@ export class Membership<T> {
     const last = this.#lastBeat;
     this.#lastBeat = now;
     const { beatEvery, detectionLag: lag, quarantine: q } = this.#timing;
-    if (last === undefined || now - last <= 2 * beatEvery) return NONE;
+    // In quorum mode nothing failed over while this process slept: a node votes or not.
+    if (last === undefined || now - last <= 2 * beatEvery || this.#quorum) return NONE;
     if (now - last - beatEvery + 2 * lag < q) return NONE;
     const decisions: Decision[] = [];
     let unfailed = false;
@@ -321,7 +375,7 @@ export class Membership<T> {
     let wake = Number.POSITIVE_INFINITY;
     for (const m of this.#members.values()) {
       if (m.downSince !== undefined && !m.failedOver && m.refusal === undefined) {
-        wake = Math.min(wake, m.downSince + this.#timing.quarantine);
+        if (!this.#quorum) wake = Math.min(wake, m.downSince + this.#timing.quarantine);
       } else if (m.failedOver && m.downSince === undefined && m.known) {
         wake = Math.min(wake, m.trustAt);
       }
@@ -337,6 +391,7 @@ export class Membership<T> {
     for (const m of [...this.#members.values()]) {
       if (m.handle === undefined) continue;
       if (
+        !this.#quorum &&
         !m.failedOver &&
         m.refusal === undefined &&
         m.downSince !== undefined &&
@@ -374,6 +429,12 @@ export class Membership<T> {
     for (const m of this.#members.values())
       if (m.handle !== undefined && !m.failedOver) ids.push(m.id);
     return ids;
+  }
+
+  /** Quorum mode: a member's fence counter was raised to the others' (`syncMember`). */
+  memberSynced(id: string, generation: number): void {
+    const m = this.#members.get(id);
+    if (m?.fenceSync.generation === generation) m.fenceSync.pending = false;
   }
 
   /** The fence sync of a window succeeded: it ends. */

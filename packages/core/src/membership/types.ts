@@ -14,6 +14,11 @@ export interface MembershipTiming {
   readonly syncRetry: number;
   /** How often the pool calls `beat()`, ms; a beat missed by as much means this process stalled. */
   readonly beatEvery: number;
+  /**
+   * Replicas per key: 1 routes each key to its owner (failover, windows); 3 or 5 to a
+   * majority of its replicas, where a node that cannot vote is simply left out.
+   */
+  readonly replicas?: number;
 }
 
 /** Why the serving ring changed. */
@@ -50,6 +55,16 @@ export type Decision =
     }
   /** Emit `handoffEnd`. */
   | { readonly type: 'handoffEnd'; readonly epoch: number }
+  /**
+   * Quorum mode: raise the member's fence counter to the highest of `from` (every other
+   * member) before it votes, then call `memberSynced(nodeId, generation)`.
+   */
+  | {
+      readonly type: 'syncMember';
+      readonly nodeId: string;
+      readonly generation: number;
+      readonly from: readonly string[];
+    }
   /** Close the node's connection: it left and no handoff needs it any more. */
   | { readonly type: 'retire'; readonly nodeId: string }
   /** Record on the node from when its current incarnation is trusted. */
@@ -91,3 +106,11 @@ export interface ContactInfo {
 
 /** A node's state as `stats()` shows it. */
 export type NodeState = 'connecting' | 'up' | 'quarantined' | 'down' | 'failed-over' | 'leaving';
+
+/** One replica set of a key in quorum mode: a grant needs `majority` of `members`. */
+export interface ReplicaSet<T> {
+  readonly members: readonly T[];
+  /** The members that may vote now: met, up, trusted, not refused. */
+  readonly voters: readonly T[];
+  readonly majority: number;
+}

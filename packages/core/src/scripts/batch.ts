@@ -9,6 +9,13 @@ export const OP_EXTEND = 'e';
 export const OP_RELEASE = 'r';
 /** Raise the node's fence counter to at least a floor; the reply is the counter. */
 export const OP_FENCE = 'f';
+/**
+ * Quorum acquire: grant with the fence the client proposes, only if it is above the node's
+ * counter, so every replica of a majority issues the same fence (docs/safety.md, quorum).
+ */
+export const OP_QUORUM = 'q';
+/** First character of a quorum acquire's reply when its proposal was too low. */
+export const TOO_LOW = 'L';
 
 /** One op's reply: a number, or `E` and the server's message when the op failed alone. */
 export type BatchReply = number | string;
@@ -28,6 +35,9 @@ export type BatchReply = number | string;
  *   makes a retried acquire idempotent); else `-1 - pttl` (≤ −1), the holder's remaining lease.
  * - extend, release: 1 when the key held our token, else 0.
  * - fence: the counter after raising it to the floor.
+ * - quorum acquire (`q`, token, TTL, `=proposal`): the proposal when the key was free (or
+ *   held our token) and the proposal is above the counter, which becomes the proposal;
+ *   `-1 - pttl` when another token holds the key; else `L` and the counter.
  * - any op the server refuses (the key holds a hash, out of memory): `E` and the server's
  *   message. Each op's Redis calls run under `pcall`, so one bad key fails alone and the
  *   batch's other grants stand and are reported (docs/safety.md, "one op, one outcome").
@@ -53,6 +63,36 @@ for i = 2, #KEYS do
       dirty = true
     end
     out[i - 1] = counter
+  elseif op == '${OP_QUORUM}' then
+    local token = string.sub(arg, 2, ${TOKEN_LENGTH + 1})
+    local rest = string.sub(arg, ${TOKEN_LENGTH + 2})
+    local eq = string.find(rest, '=', 1, true)
+    local ttl = string.sub(rest, 1, eq - 1)
+    local proposal = tonumber(string.sub(rest, eq + 1))
+    local mine = redis.pcall('GET', key)
+    if type(mine) == 'table' then
+      out[i - 1] = 'E' .. tostring(mine.err)
+    elseif mine and mine ~= token then
+      local left = redis.call('PTTL', key)
+      if left < 0 then left = 0 end
+      out[i - 1] = -1 - left
+    else
+      counter = counter or tonumber(redis.call('GET', KEYS[1]) or '0')
+      if proposal <= counter and mine ~= token then
+        out[i - 1] = '${TOO_LOW}' .. string.format('%.0f', counter)
+      else
+        local put = redis.pcall('SET', key, token, 'PX', ttl)
+        if type(put) == 'table' and put.err then
+          out[i - 1] = 'E' .. tostring(put.err)
+        else
+          if proposal > counter then
+            counter = proposal
+            dirty = true
+          end
+          out[i - 1] = proposal
+        end
+      end
+    end
   else
     local token = string.sub(arg, 2, ${TOKEN_LENGTH + 1})
     local granted = false
@@ -123,6 +163,11 @@ return out
 export function opArg(op: string, token: string, ttl: number, floor: number): string {
   if (ttl <= 0) return op + token;
   return floor > 0 ? `${op}${token}${ttl}:${floor}` : op + token + String(ttl);
+}
+
+/** The ARGV entry of a quorum acquire proposing `fence`. */
+export function quorumArg(token: string, ttl: number, fence: number): string {
+  return `${OP_QUORUM}${token}${ttl}=${fence}`;
 }
 
 /** The token inside an op's ARGV entry. */

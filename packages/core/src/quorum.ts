@@ -1,0 +1,210 @@
+import { LockLostError, type ShardlockError } from './errors.js';
+import type { LockEngine } from './engine.js';
+import { Lock } from './lock.js';
+import type { ReplicaSet } from './membership/types.js';
+import type { RedisNode } from './node.js';
+import { OP_ACQUIRE, OP_EXTEND, OP_RELEASE, opArg, quorumArg, TOO_LOW } from './scripts/batch.js';
+
+// Rounds of one attempt that may propose a higher fence after a replica said "too low".
+const PROPOSAL_ROUNDS = 3;
+
+/**
+ * Where a quorum lock's lease is: the replicas that granted or renewed it, each with the
+ * generation it had then (a replica marked down since no longer counts), and the replica
+ * sets whose majorities the lease needs (docs/safety.md, quorum).
+ */
+export class QuorumLease {
+  readonly nodes: readonly RedisNode[];
+  readonly sets: readonly ReplicaSet<RedisNode>[];
+  readonly #generations: readonly number[];
+
+  constructor(nodes: readonly RedisNode[], sets: readonly ReplicaSet<RedisNode>[]) {
+    this.nodes = nodes;
+    this.sets = sets;
+    this.#generations = nodes.map((node) => node.generation);
+  }
+
+  /** Whether a majority of every set still holds the lease as far as this process knows. */
+  holds(): boolean {
+    const live = this.nodes.filter((node, i) => node.generation === this.#generations[i]);
+    return hasMajorities(this.sets, live);
+  }
+
+  /** Every node the lease may be on: holders and every replica asked. */
+  everywhere(): RedisNode[] {
+    const all = new Set<RedisNode>(this.nodes);
+    for (const set of this.sets) for (const node of set.members) all.add(node);
+    return [...all];
+  }
+}
+
+/** Whether `nodes` include a majority of every set. */
+export function hasMajorities(
+  sets: readonly ReplicaSet<RedisNode>[],
+  nodes: readonly RedisNode[],
+): boolean {
+  return sets.every(
+    (set) => set.members.filter((node) => nodes.includes(node)).length >= set.majority,
+  );
+}
+
+function votersOf(sets: readonly ReplicaSet<RedisNode>[]): RedisNode[] {
+  const voters = new Set<RedisNode>();
+  for (const set of sets) for (const node of set.voters) voters.add(node);
+  return [...voters];
+}
+
+/**
+ * One quorum acquire attempt: the same op with one proposed fence to every voting replica
+ * at once (each in its node's batch of this tick). Granted when a majority of every replica
+ * set took it within validity; a minority grant is released at once (a lost reply's by the
+ * node's cleanup). A replica whose counter was above the proposal makes the next round
+ * propose above it, so a grant's fence is above every fence its replicas issued before.
+ * @returns the lock, or the holder's remaining lease in ms (0 when no majority came back)
+ * @throws {@link NodeQuarantinedError} when too few replicas can vote, or what a replica
+ *   threw when no majority was reached
+ */
+export async function tryQuorum(
+  engine: LockEngine,
+  key: string,
+  ttl: number,
+): Promise<Lock | number> {
+  for (let round = 1; ; round++) {
+    const sets = await engine.pool.replicaSetsAfterContact(key);
+    const voters = votersOf(sets);
+    const token = engine.runtime.token();
+    const sentAt = engine.now();
+    const fence = engine.proposeFence();
+    const results = await Promise.allSettled(
+      voters.map((node) => engine.sendRaw(node, key, quorumArg(token, ttl, fence), true)),
+    );
+    const granted: RedisNode[] = [];
+    let heldFor = -1;
+    let above = 0;
+    let failure: Error | undefined;
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') failure ??= result.reason as Error;
+      else if (typeof result.value === 'number') {
+        if (result.value > 0) granted.push(voters[i]!);
+        else heldFor = Math.max(heldFor, -1 - result.value);
+      } else if (result.value.startsWith(TOO_LOW)) {
+        above = Math.max(above, Number(result.value.slice(TOO_LOW.length)));
+      } else failure ??= engine.refusal(result.value, voters[i]!, key);
+    });
+    engine.sawFence(Math.max(fence, above));
+    if (hasMajorities(sets, granted)) {
+      return engine.believable(
+        new Lock(
+          engine,
+          granted,
+          0,
+          key,
+          token,
+          fence,
+          ttl,
+          sentAt,
+          new QuorumLease(granted, sets),
+        ),
+      );
+    }
+    releaseOn(engine, granted, key, token);
+    if (heldFor >= 0) return heldFor;
+    if (above > 0 && round < PROPOSAL_ROUNDS) continue;
+    if (failure !== undefined) throw failure;
+    return 0;
+  }
+}
+
+/** Releases `token` on `nodes` in the background; a failure is emitted. */
+function releaseOn(
+  engine: LockEngine,
+  nodes: readonly RedisNode[],
+  key: string,
+  token: string,
+): void {
+  for (const node of nodes) {
+    engine.send(node, key, OP_RELEASE, token, 0).catch((error: unknown) => {
+      engine.reportBackground(error as ShardlockError);
+    });
+  }
+}
+
+/**
+ * Renews a quorum lease: extend where it is held, place it (above its fence) on voters of
+ * the key's sets now that do not hold it. Renewed when a majority of every set confirms.
+ * @returns the new lease and when its request was sent; `expired` when validity ran out, or
+ *   `gone` when the lock was released or lost, before anything was sent
+ * @throws {@link LockLostError} when too many replicas no longer hold the token; what a
+ *   replica threw when no majority confirmed (the lease may still hold until validity ends)
+ */
+export async function extendQuorum(
+  engine: LockEngine,
+  lease: QuorumLease,
+  lock: { readonly key: string; readonly token: string; readonly fence: bigint },
+  ttl: number,
+  holder: {
+    readonly deadline: number;
+    /** Still held (not released or lost while the route was awaited). */
+    held(): boolean;
+    /** The extend is about to place the lease on `nodes`: a release must go there too. */
+    placing(nodes: readonly RedisNode[]): void;
+  },
+): Promise<{ lease: QuorumLease; sentAt: number } | 'expired' | 'gone'> {
+  const sets = await engine.pool.replicaSetsAfterContact(lock.key);
+  const sentAt = engine.now();
+  // Released while the route was awaited: nothing is sent (found in the simulator: an
+  // extend placed the lease on a new replica after the release had gone out).
+  if (!holder.held()) return 'gone';
+  // Not renewed once this process stopped believing it (as in one-owner mode).
+  if (sentAt >= holder.deadline) return 'expired';
+  const voters = votersOf(sets);
+  const held = voters.filter((node) => lease.nodes.includes(node));
+  const added = voters.filter((node) => !lease.nodes.includes(node));
+  holder.placing(added);
+  const floor = Number(lock.fence);
+  const results = await Promise.allSettled([
+    ...held.map((node) => engine.send(node, lock.key, OP_EXTEND, lock.token, ttl)),
+    ...added.map((node) =>
+      engine.sendRaw(node, lock.key, opArg(OP_ACQUIRE, lock.token, ttl, floor), true),
+    ),
+  ]);
+  const confirmed: RedisNode[] = [];
+  let refused = 0;
+  let failure: Error | undefined;
+  results.forEach((result, i) => {
+    const node = i < held.length ? held[i]! : added[i - held.length]!;
+    if (result.status === 'rejected') failure ??= result.reason as Error;
+    else if (i < held.length ? result.value === 1 : Number(result.value) > 0) confirmed.push(node);
+    else refused++;
+  });
+  if (hasMajorities(sets, confirmed)) return { lease: new QuorumLease(confirmed, sets), sentAt };
+  if (failure !== undefined && refused === 0) throw failure;
+  throw new LockLostError(
+    `lock on ${JSON.stringify(lock.key)} is no longer held by this token on a majority of its replicas (expired or taken)`,
+    { key: lock.key, nodeId: lease.nodes[0]?.id },
+  );
+}
+
+/**
+ * Releases a quorum lease on every replica it may be on (`maybe`: where an extend placed or
+ * is placing it); a replica that cannot be reached
+ * is owed the release (`node.ts`), and the lease expires there by its TTL meanwhile.
+ * @returns whether a majority of every set still held the token and deleted it
+ */
+export async function releaseQuorum(
+  engine: LockEngine,
+  lease: QuorumLease,
+  key: string,
+  token: string,
+  maybe: readonly RedisNode[],
+): Promise<boolean> {
+  const targets = [...new Set([...lease.everywhere(), ...maybe])].filter((node) => !node.closed);
+  const results = await Promise.allSettled(
+    targets.map((node) => engine.send(node, key, OP_RELEASE, token, 0)),
+  );
+  const released = targets.filter((_, i) => {
+    const result = results[i]!;
+    return result.status === 'fulfilled' && result.value === 1;
+  });
+  return hasMajorities(lease.sets, released);
+}
