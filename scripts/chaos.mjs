@@ -1,11 +1,12 @@
-// `pnpm chaos [--duration <seconds>] [--seed <integer>]`: the chaos checker's long soak.
+// `pnpm chaos [--duration <seconds>] [--seed <integer>] [--replicas 1|3] [--partitions]`: the
+// chaos checker's long soak.
 // Builds the packages, then runs test/chaos/soak.chaos.ts under vitest with the harness's
 // real redis-server processes; prints one line of figures and exits non-zero on a violation.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
 const usage =
-  'usage: pnpm chaos [--duration <seconds, 1–86400; default 600>] [--seed <integer; default: random>]';
+  'usage: pnpm chaos [--duration <seconds, 1–86400; default 600>] [--seed <integer; default: random>] [--replicas <1 or 3; default 1>] [--partitions]';
 let values;
 try {
   // `pnpm chaos -- --duration 60` passes the `--` along: accept both forms.
@@ -15,6 +16,8 @@ try {
     options: {
       duration: { type: 'string', default: '600' },
       seed: { type: 'string' },
+      replicas: { type: 'string', default: '1' },
+      partitions: { type: 'boolean', default: false },
       help: { type: 'boolean' },
     },
   }));
@@ -39,15 +42,24 @@ if (!Number.isSafeInteger(seed) || seed < 0) {
   process.exit(2);
 }
 
+if (values.replicas !== '1' && values.replicas !== '3') {
+  console.error(`--replicas must be 1 or 3, received ${values.replicas}\n${usage}`);
+  process.exit(2);
+}
+
 const run = (command, args, env = {}) =>
   spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
 
-console.log(`chaos soak: ${duration} s, seed ${seed}`);
+console.log(
+  `chaos soak: ${duration} s, seed ${seed}, ${values.replicas} replica(s) per key${values.partitions ? ', with partitions' : ''}`,
+);
 if (run('pnpm', ['exec', 'tsc', '--build']) !== 0) process.exit(1);
 process.exit(
   run('pnpm', ['exec', 'vitest', 'run', '--project', 'chaos-soak'], {
     SHARDLOCK_CHAOS_SOAK: '1',
     SHARDLOCK_CHAOS_DURATION_MS: String(duration * 1000),
     SHARDLOCK_CHAOS_SEED: String(seed),
+    SHARDLOCK_CHAOS_REPLICAS: values.replicas,
+    SHARDLOCK_CHAOS_PARTITIONS: values.partitions ? '1' : '0',
   }),
 );

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { NodeSpec } from '@shardlock/core';
-import { RedisNode, stopAllNodes } from '../harness/index.js';
+import { LinkProxy, RedisNode, stopAllNodes } from '../harness/index.js';
 import {
   believedEnd,
   expiredOnArrival,
@@ -20,14 +20,27 @@ import {
 } from './client-loop.mjs';
 
 /** The faults docs/safety.md names, each injected with real processes and signals. */
-export type FaultType = 'kill' | 'pause' | 'restart-empty' | 'add' | 'remove' | 'stall-client';
-const FAULTS: readonly FaultType[] = [
+export type FaultType =
+  'kill' | 'pause' | 'restart-empty' | 'add' | 'remove' | 'stall-client' | PartitionType;
+/**
+ * Partitions only one client process sees (every link of a process to a node runs through
+ * its own {@link LinkProxy}): cut off from one node, from a minority, from a majority (both
+ * directions), or its replies from a majority lost while its commands still run.
+ */
+export type PartitionType = 'cut-one' | 'cut-minority' | 'cut-majority' | 'cut-replies';
+const NODE_FAULTS: readonly FaultType[] = [
   'kill',
   'pause',
   'restart-empty',
   'add',
   'remove',
   'stall-client',
+];
+const PARTITIONS: readonly PartitionType[] = [
+  'cut-one',
+  'cut-minority',
+  'cut-majority',
+  'cut-replies',
 ];
 
 /** How a chaos run is shaped; times in ms. */
@@ -40,6 +53,10 @@ export interface ChaosOptions {
   readonly nodes: number;
   readonly childProcesses: number;
   readonly keys: number;
+  /** Replicas per key (the clients' `replicas`); 1 when absent. */
+  readonly replicas?: 1 | 3;
+  /** Also inject partitions that only one client process sees. */
+  readonly partitions?: boolean;
 }
 
 /** One line of figures (docs/safety.md, "how it is tested"). */
@@ -133,21 +150,39 @@ export async function runChaos(
   log: (line: string) => void = () => undefined,
 ): Promise<ChaosSummary> {
   const random = prng(options.seed);
+  const FAULTS = options.partitions === true ? [...NODE_FAULTS, ...PARTITIONS] : NODE_FAULTS;
   const grants: RecordedGrant[] = [];
   const failures: RecordedFailure[] = [];
   const faults: Fault[] = [];
   const servers = new Map<string, RedisNode>();
   for (let i = 0; i < options.nodes; i++) servers.set(`n${i}`, await RedisNode.start());
   let nextId = options.nodes;
-  const spec = (id: string): NodeSpec => ({ id, host: '127.0.0.1', port: servers.get(id)!.port });
+  const names = ['main', ...Array.from({ length: options.childProcesses }, (_, c) => `child${c}`)];
+  // With partitions, each process reaches each node through a proxy of its own.
+  const links = new Map<string, Map<string, LinkProxy>>();
+  const link = async (id: string): Promise<void> => {
+    if (options.partitions !== true) return;
+    const perProcess = new Map<string, LinkProxy>();
+    for (const name of names) {
+      perProcess.set(name, await LinkProxy.start({ port: servers.get(id)!.port }));
+    }
+    links.set(id, perProcess);
+  };
+  for (const id of servers.keys()) await link(id);
+  const spec = (id: string, process: string): NodeSpec => ({
+    id,
+    host: '127.0.0.1',
+    port: links.get(id)?.get(process)?.port ?? servers.get(id)!.port,
+  });
   const keys = Array.from({ length: options.keys }, (_, i) => `hot:${i}`);
   const config = (name: string, seed: number): ClientsConfig => ({
     name,
     seed,
     clients: 2,
     workersPerClient: 4,
-    nodes: [...servers.keys()].map(spec),
+    nodes: [...servers.keys()].map((id) => spec(id, name)),
     options: {
+      replicas: options.replicas ?? 1,
       maxTtl: options.maxTtl,
       healthCheckInterval: 50,
       failureThreshold: 2,
@@ -171,11 +206,11 @@ export async function runChaos(
   // Every client applies a membership change, each after its own lag (under the handoff
   // window minus maxTtl, the bound the client documents).
   const everyone = async (
-    apply: (target: 'local' | Child) => Promise<void> | void,
+    apply: (target: 'local' | (Child & { readonly name: string })) => Promise<void> | void,
   ): Promise<void> => {
     const lagged = [local, ...children].map(async (target) => {
       await sleep(random() * options.maxTtl * 0.6);
-      await apply(target === local ? 'local' : (target as Child));
+      await apply(target === local ? 'local' : (target as Child & { readonly name: string }));
     });
     await Promise.all(lagged);
   };
@@ -203,10 +238,11 @@ export async function runChaos(
     } else if (type === 'add') {
       const id = `n${nextId++}`;
       servers.set(id, await RedisNode.start());
+      await link(id);
       await everyone((target) =>
         target === 'local'
-          ? local.addNode(spec(id))
-          : target.send({ type: 'addNode', spec: spec(id) }),
+          ? local.addNode(spec(id, 'main'))
+          : target.send({ type: 'addNode', spec: spec(id, target.name) }),
       );
     } else if (type === 'remove') {
       if (servers.size <= 3) return false;
@@ -218,6 +254,25 @@ export async function runChaos(
       await sleep(options.maxTtl * 4);
       await servers.get(id)!.stop();
       servers.delete(id);
+      for (const proxy of links.get(id)?.values() ?? []) await proxy.close();
+      links.delete(id);
+    } else if (type.startsWith('cut-')) {
+      // One process loses some of its links for a while; what was held is delivered when
+      // the cut heals (commands that timed out on the client still run then).
+      const name = names[Math.floor(random() * names.length)]!;
+      const ids = serving();
+      const count =
+        type === 'cut-one'
+          ? 1
+          : type === 'cut-minority'
+            ? Math.max(1, Math.floor((ids.length - 1) / 2))
+            : Math.floor(ids.length / 2) + 1;
+      const cut = ids.sort(() => random() - 0.5).slice(0, count);
+      const proxies = cut.map((id) => links.get(id)!.get(name)!);
+      for (const proxy of proxies) proxy.set(type === 'cut-replies' ? 'down' : 'both', 'blackhole');
+      await sleep(options.maxTtl * 3);
+      for (const proxy of proxies) proxy.heal();
+      return { process: name };
     } else {
       if (children.length === 0) return false;
       const child = children[Math.floor(random() * children.length)]!;
@@ -244,8 +299,10 @@ export async function runChaos(
   await local.stop();
   for (const child of children) child.send({ type: 'stop' });
   await Promise.all(children.map((child) => child.stopped));
+  for (const perProcess of links.values())
+    for (const proxy of perProcess.values()) await proxy.close();
   await stopAllNodes();
-  return summarize(grants, failures, faults, keys);
+  return summarize(grants, failures, faults, keys, FAULTS);
 }
 
 function summarize(
@@ -253,10 +310,11 @@ function summarize(
   failureList: RecordedFailure[],
   faults: Fault[],
   keys: string[],
+  types: readonly FaultType[],
 ): ChaosSummary {
   const grants: Grant[] = recorded.map((g) => ({ ...g, fence: BigInt(g.fence) }));
-  const counts = Object.fromEntries(FAULTS.map((type) => [type, 0])) as Record<FaultType, number>;
-  const unavailableMs = Object.fromEntries(FAULTS.map((type) => [type, 0])) as Record<
+  const counts = Object.fromEntries(types.map((type) => [type, 0])) as Record<FaultType, number>;
+  const unavailableMs = Object.fromEntries(types.map((type) => [type, 0])) as Record<
     FaultType,
     number
   >;
@@ -289,6 +347,7 @@ function summarize(
     (grant) =>
       !faults.some(
         (fault) =>
+          fault.type === 'stall-client' &&
           fault.process === grant.owner.split('/')[0] &&
           fault.at <= grant.grantedAt &&
           grant.grantedAt <= fault.until! + WAKE_SLACK_MS,
