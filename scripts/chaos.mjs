@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
 const usage =
-  'usage: pnpm chaos [--duration <seconds, 1–86400; default 600>] [--seed <integer; default: random>] [--replicas <1 or 3; default 1>] [--partitions]';
+  'usage: pnpm chaos [--duration <seconds, 1–86400; default 600>] [--seed <integer; default: random>] [--replicas <1 or 3; default 1>] [--partitions] [--nodes <3–9; default 4>]';
 let values;
 try {
   // `pnpm chaos -- --duration 60` passes the `--` along: accept both forms.
@@ -18,6 +18,7 @@ try {
       seed: { type: 'string' },
       replicas: { type: 'string', default: '1' },
       partitions: { type: 'boolean', default: false },
+      nodes: { type: 'string', default: '4' },
       help: { type: 'boolean' },
     },
   }));
@@ -47,11 +48,17 @@ if (values.replicas !== '1' && values.replicas !== '3') {
   process.exit(2);
 }
 
+const nodes = Number(values.nodes);
+if (!Number.isInteger(nodes) || nodes < 3 || nodes > 9) {
+  console.error(`--nodes must be a whole number from 3 to 9, received ${values.nodes}\n${usage}`);
+  process.exit(2);
+}
+
 const run = (command, args, env = {}) =>
   spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
 
 console.log(
-  `chaos soak: ${duration} s, seed ${seed}, ${values.replicas} replica(s) per key${values.partitions ? ', with partitions' : ''}`,
+  `chaos soak: ${duration} s, seed ${seed}, ${nodes} nodes, ${values.replicas} replica(s) per key${values.partitions ? ', with partitions' : ''}`,
 );
 if (run('pnpm', ['exec', 'tsc', '--build']) !== 0) process.exit(1);
 process.exit(
@@ -61,5 +68,6 @@ process.exit(
     SHARDLOCK_CHAOS_SEED: String(seed),
     SHARDLOCK_CHAOS_REPLICAS: values.replicas,
     SHARDLOCK_CHAOS_PARTITIONS: values.partitions ? '1' : '0',
+    SHARDLOCK_CHAOS_NODES: String(nodes),
   }),
 );

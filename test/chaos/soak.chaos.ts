@@ -6,6 +6,7 @@ const durationMs = Number(process.env.SHARDLOCK_CHAOS_DURATION_MS);
 const seed = Number(process.env.SHARDLOCK_CHAOS_SEED);
 const replicas = process.env.SHARDLOCK_CHAOS_REPLICAS === '3' ? 3 : 1;
 const partitions = process.env.SHARDLOCK_CHAOS_PARTITIONS === '1';
+const nodes = Number(process.env.SHARDLOCK_CHAOS_NODES ?? 4);
 // One owner per key promises nothing under partitions only some clients see (README): that
 // soak shows what they cost, printing the violations, rather than asserting there are none.
 const guaranteed = replicas === 3 || !partitions;
@@ -18,7 +19,7 @@ it(
         durationMs,
         seed,
         maxTtl: 500,
-        nodes: 4,
+        nodes,
         childProcesses: 2,
         keys: 8,
         replicas,

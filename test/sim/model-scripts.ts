@@ -84,7 +84,7 @@ const BL = {
   sub: B.line('local op = string.sub(arg, 1, 1)'),
   fenceGet: B.line("counter = tonumber(redis.call('GET', KEYS[1]) or '0')", 1),
   compare: B.line('if floor > counter then'),
-  acquirePexpire: B.line("redis.call('PEXPIRE', key, ttl)"),
+  acquirePexpire: B.line("redis.call('PEXPIRE', key, ttl)", 2),
   acquireGet: B.line("counter = tonumber(redis.call('GET', KEYS[1]) or '0')", 2),
   time: B.line("local t = redis.call('TIME')"),
   max: B.line('counter = math.max(now, counter + 1, floor + 1)'),
@@ -94,7 +94,8 @@ const BL = {
   qTtl: B.line('local ttl = string.sub(rest, 1, eq - 1)'),
   qLeft: B.line("local left = redis.call('PTTL', key)"),
   qGet: B.line("counter = counter or tonumber(redis.call('GET', KEYS[1]) or '0')"),
-  qCompare: B.line('if proposal <= counter and mine ~= token then'),
+  qCompare: B.line('local above = proposal > counter'),
+  qPexpire: B.line("redis.call('PEXPIRE', key, ttl)", 1),
   save: B.line("redis.call('SET', KEYS[1], string.format('%.0f', counter))"),
 };
 
@@ -206,22 +207,25 @@ function quorumAcquire(
   if (at < 0) throw B.lua(BL.qTtl, "attempt to perform arithmetic on local 'eq' (a nil value)");
   const ttl = rest.slice(0, at);
   const proposal = luaToNumber(rest.slice(at + 1));
+  counter ??= load(BL.qGet);
+  // `proposal > counter` is Lua's `counter < proposal`: the error names counter's type first.
+  if (proposal === undefined || counter === undefined)
+    throw B.lua(BL.qCompare, compareError(counter, proposal));
+  const above = proposal > counter;
+  const put = above ? r.setNxPx(key, token, ttl) : false;
+  if (put instanceof ErrorReply) return { reply: `E${put.err}`, counter, dirty: false };
+  if (put === 'OK') return { reply: integerReply(proposal), counter: proposal, dirty: true };
   const mine = r.get(key);
   if (mine instanceof ErrorReply) return { reply: `E${mine.err}`, counter, dirty: false };
-  if (mine !== false && mine !== token) {
+  if (mine === token) {
+    B.call(BL.qPexpire, r.pexpire(key, ttl));
+    return { reply: integerReply(proposal), counter: above ? proposal : counter, dirty: above };
+  }
+  if (mine !== false) {
     const left = B.call(BL.qLeft, r.pttl(key));
     return { reply: integerReply(-1 - Math.max(left, 0)), counter, dirty: false };
   }
-  counter ??= load(BL.qGet);
-  if (proposal === undefined || counter === undefined)
-    throw B.lua(BL.qCompare, compareError(proposal, counter));
-  if (proposal <= counter && mine !== token) {
-    return { reply: `${TOO_LOW}${format0(counter)}`, counter, dirty: false };
-  }
-  const put = r.setPx(key, token, ttl);
-  if (put instanceof ErrorReply) return { reply: `E${put.err}`, counter, dirty: false };
-  const raised = proposal > counter;
-  return { reply: integerReply(proposal), counter: raised ? proposal : counter, dirty: raised };
+  return { reply: `${TOO_LOW}${format0(counter)}`, counter, dirty: false };
 }
 
 // ---- HELLO_SCRIPT ----

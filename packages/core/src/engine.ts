@@ -2,6 +2,7 @@ import { CommandError, InvalidArgumentError, type ShardlockError } from './error
 import type { LockLostReason } from './events.js';
 import { generationOf, Lock } from './lock.js';
 import { ContactPending, Stalled, type Membership } from './membership/membership.js';
+import type { ReplicaSet } from './membership/types.js';
 import type { RedisNode } from './node.js';
 import { minTtlOf, type ResolvedClientOptions } from './options.js';
 import { NodePool } from './pool.js';
@@ -130,6 +131,22 @@ export class LockEngine {
     } catch (error) {
       if (!(error instanceof ContactPending) && !(error instanceof Stalled)) throw error;
       return this.#pool.routeAfterContact(key);
+    }
+  }
+
+  /**
+   * Quorum mode: `key`'s replica sets now, or after the waits {@link routeNow} makes.
+   * @throws as `Membership.replicaSets`
+   */
+  replicaSetsNow(
+    key: string,
+  ): Promise<readonly ReplicaSet<RedisNode>[]> | readonly ReplicaSet<RedisNode>[] {
+    if (this.#pool.holdingRoutes) return this.#pool.replicaSetsAfterContact(key);
+    try {
+      return this.#pool.membership.replicaSets(key, this.runtime.now());
+    } catch (error) {
+      if (!(error instanceof ContactPending) && !(error instanceof Stalled)) throw error;
+      return this.#pool.replicaSetsAfterContact(key);
     }
   }
 

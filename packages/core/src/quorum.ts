@@ -30,11 +30,15 @@ export class QuorumLease {
     return hasMajorities(this.sets, live);
   }
 
-  /** Every node the lease may be on: holders and every replica asked. */
-  everywhere(): RedisNode[] {
-    const all = new Set<RedisNode>(this.nodes);
-    for (const set of this.sets) for (const node of set.members) all.add(node);
-    return [...all];
+  /** Every node the lease may be on: holders, every replica asked, and `extra`. */
+  everywhere(extra: readonly RedisNode[]): RedisNode[] {
+    const all = [...this.nodes];
+    const add = (node: RedisNode): void => {
+      if (!all.includes(node)) all.push(node);
+    };
+    for (const set of this.sets) set.members.forEach(add);
+    extra.forEach(add);
+    return all;
   }
 }
 
@@ -43,12 +47,16 @@ export function hasMajorities(
   sets: readonly ReplicaSet<RedisNode>[],
   nodes: readonly RedisNode[],
 ): boolean {
-  return sets.every(
-    (set) => set.members.filter((node) => nodes.includes(node)).length >= set.majority,
-  );
+  for (const set of sets) {
+    let count = 0;
+    for (const node of set.members) if (nodes.includes(node)) count++;
+    if (count < set.majority) return false;
+  }
+  return true;
 }
 
-function votersOf(sets: readonly ReplicaSet<RedisNode>[]): RedisNode[] {
+function votersOf(sets: readonly ReplicaSet<RedisNode>[]): readonly RedisNode[] {
+  if (sets.length === 1) return sets[0]!.voters;
   const voters = new Set<RedisNode>();
   for (const set of sets) for (const node of set.voters) voters.add(node);
   return [...voters];
@@ -70,7 +78,7 @@ export async function tryQuorum(
   ttl: number,
 ): Promise<Lock | number> {
   for (let round = 1; ; round++) {
-    const sets = await engine.pool.replicaSetsAfterContact(key);
+    const sets = await engine.replicaSetsNow(key);
     const voters = votersOf(sets);
     const token = engine.runtime.token();
     const sentAt = engine.now();
@@ -150,7 +158,7 @@ export async function extendQuorum(
     placing(nodes: readonly RedisNode[]): void;
   },
 ): Promise<{ lease: QuorumLease; sentAt: number } | 'expired' | 'gone'> {
-  const sets = await engine.pool.replicaSetsAfterContact(lock.key);
+  const sets = await engine.replicaSetsNow(lock.key);
   const sentAt = engine.now();
   // Released while the route was awaited: nothing is sent (found in the simulator: an
   // extend placed the lease on a new replica after the release had gone out).
@@ -198,7 +206,7 @@ export async function releaseQuorum(
   token: string,
   maybe: readonly RedisNode[],
 ): Promise<boolean> {
-  const targets = [...new Set([...lease.everywhere(), ...maybe])].filter((node) => !node.closed);
+  const targets = lease.everywhere(maybe).filter((node) => !node.closed);
   const results = await Promise.allSettled(
     targets.map((node) => engine.send(node, key, OP_RELEASE, token, 0)),
   );

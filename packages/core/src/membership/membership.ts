@@ -149,16 +149,19 @@ export class Membership<T> {
     if (this.#lastBeat !== undefined && now - this.#lastBeat > 2 * this.#timing.beatEvery) {
       throw new Stalled('this process stalled: its view of the nodes is stale');
     }
-    const rings = [this.#ring];
-    for (const h of this.#handoffs) if (h.ring !== undefined) rings.push(h.ring);
-    const sets: ReplicaSet<T>[] = [];
-    const seen = new Set<string>();
-    for (const ring of rings) {
-      const ids = ring.owners(key, Math.min(this.#timing.replicas ?? 1, ring.size));
-      const name = ids.join('\u0000');
-      if (seen.has(name)) continue;
-      seen.add(name);
-      sets.push(replicaSet(this.#members, ids, key, now, this.#timing.detectionLag));
+    const setOf = (ring: HashRing): ReplicaSet<T> =>
+      replicaSet(
+        this.#members,
+        ring.owners(key, Math.min(this.#timing.replicas ?? 1, ring.size)),
+        key,
+        now,
+        this.#timing.detectionLag,
+      );
+    const sets = [setOf(this.#ring)];
+    for (const h of this.#handoffs) {
+      if (h.ring === undefined) continue;
+      const set = setOf(h.ring);
+      if (!sets.some((other) => sameMembers(other, set))) sets.push(set);
     }
     return sets;
   }
@@ -502,4 +505,8 @@ export class Membership<T> {
     for (const m of this.#members.values()) if (m.failedOver) ids.add(m.id);
     return ids;
   }
+}
+
+function sameMembers<T>(a: ReplicaSet<T>, b: ReplicaSet<T>): boolean {
+  return a.members.length === b.members.length && a.members.every((m, i) => m === b.members[i]);
 }

@@ -35,9 +35,10 @@ export type BatchReply = number | string;
  *   makes a retried acquire idempotent); else `-1 - pttl` (≤ −1), the holder's remaining lease.
  * - extend, release: 1 when the key held our token, else 0.
  * - fence: the counter after raising it to the floor.
- * - quorum acquire (`q`, token, TTL, `=proposal`): the proposal when the key was free (or
- *   held our token) and the proposal is above the counter, which becomes the proposal;
- *   `-1 - pttl` when another token holds the key; else `L` and the counter.
+ * - quorum acquire (`q`, token, TTL, `=proposal`): the proposal when the key was free and
+ *   the proposal is above the counter (which becomes the proposal), or when the key held our
+ *   token (renewed); `-1 - pttl` when another token holds it; else `L` and the counter. A
+ *   free key costs one `SET NX` (the counter is read once per call).
  * - any op the server refuses (the key holds a hash, out of memory): `E` and the server's
  *   message. Each op's Redis calls run under `pcall`, so one bad key fails alone and the
  *   batch's other grants stand and are reported (docs/safety.md, "one op, one outcome").
@@ -69,28 +70,33 @@ for i = 2, #KEYS do
     local eq = string.find(rest, '=', 1, true)
     local ttl = string.sub(rest, 1, eq - 1)
     local proposal = tonumber(string.sub(rest, eq + 1))
-    local mine = redis.pcall('GET', key)
-    if type(mine) == 'table' then
-      out[i - 1] = 'E' .. tostring(mine.err)
-    elseif mine and mine ~= token then
-      local left = redis.call('PTTL', key)
-      if left < 0 then left = 0 end
-      out[i - 1] = -1 - left
+    counter = counter or tonumber(redis.call('GET', KEYS[1]) or '0')
+    local above = proposal > counter
+    local put = false
+    if above then put = redis.pcall('SET', key, token, 'NX', 'PX', ttl) end
+    if type(put) == 'table' and put.err then
+      out[i - 1] = 'E' .. tostring(put.err)
+    elseif put then
+      counter = proposal
+      dirty = true
+      out[i - 1] = proposal
     else
-      counter = counter or tonumber(redis.call('GET', KEYS[1]) or '0')
-      if proposal <= counter and mine ~= token then
-        out[i - 1] = '${TOO_LOW}' .. string.format('%.0f', counter)
-      else
-        local put = redis.pcall('SET', key, token, 'PX', ttl)
-        if type(put) == 'table' and put.err then
-          out[i - 1] = 'E' .. tostring(put.err)
-        else
-          if proposal > counter then
-            counter = proposal
-            dirty = true
-          end
-          out[i - 1] = proposal
+      local mine = redis.pcall('GET', key)
+      if type(mine) == 'table' then
+        out[i - 1] = 'E' .. tostring(mine.err)
+      elseif mine == token then
+        redis.call('PEXPIRE', key, ttl)
+        if above then
+          counter = proposal
+          dirty = true
         end
+        out[i - 1] = proposal
+      elseif mine then
+        local left = redis.call('PTTL', key)
+        if left < 0 then left = 0 end
+        out[i - 1] = -1 - left
+      else
+        out[i - 1] = '${TOO_LOW}' .. string.format('%.0f', counter)
       end
     end
   else
