@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, SettingsMismatchError, type LockClient } from '@shardlock/core';
+import { HashRing } from '@shardlock/ring';
 import { LinkProxy } from '../harness/index.js';
 import { until } from '../support/redis.js';
 import {
   codeOf,
   connected,
   events,
+  index,
+  keyWhere,
   lockKey,
   lockKeys,
   outcome,
@@ -22,9 +25,20 @@ const Q3 = { replicas: 3 } as const;
 const NO_RETRY = { retry: { attempts: 0 } } as const;
 
 async function quorumClient(options: Parameters<Cluster['client']>[0] = {}): Promise<LockClient> {
-  const client = c.client({ ...Q3, ...options });
+  // The restart quarantine is what lets a holder keep its lock through a replica's fault.
+  const client = c.client({ ...Q3, restartQuarantine: true, ...options });
   await connected(client);
   return client;
+}
+
+/** Whether `key`'s three replicas on n0–n3 include n3 (so an addition of n3 moves it). */
+function movesTo(key: string): boolean {
+  return new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: 4096 }).owners(key, 3).includes('n3');
+}
+
+/** `key`'s replicas on n0–n2, in preference order (the first two are asked first). */
+function preference(key: string): string[] {
+  return new HashRing(['n0', 'n1', 'n2'], { vnodes: 4096 }).owners(key, 3);
 }
 
 /** The fence counter each node holds now. */
@@ -68,13 +82,20 @@ describe('quorum mode: options', () => {
 });
 
 describe('quorum mode: grants', () => {
-  it('a grant holds the key on every replica that voted, with one fence, and release clears them all', async () => {
+  it('a grant is on a majority, the first two replicas of the key, with one fence; release clears them', async () => {
     await c.start(3);
     const client = await quorumClient();
     const lock = await client.acquire('k');
-    expect(lock.nodeIds.sort()).toEqual(['n0', 'n1', 'n2']);
-    for (const node of c.nodes) expect(await c.raw(node).get(lockKey('k'))).toBe(lock.token);
-    expect(await counters()).toEqual([lock.fence, lock.fence, lock.fence]);
+    const [first, second, third] = preference('k');
+    expect(lock.nodeIds.sort()).toEqual([first, second].sort());
+    const counter = await counters();
+    for (const id of [first!, second!]) {
+      expect(await c.raw(c.nodes[index(id)]!).get(lockKey('k'))).toBe(lock.token);
+      expect(counter[index(id)]).toBe(lock.fence);
+    }
+    // The third replica is asked only when one of the first two fails or refuses.
+    expect(await c.raw(c.nodes[index(third!)]!).get(lockKey('k'))).toBeNull();
+    expect(counter[index(third!)]).toBe(0n);
     const other = await quorumClient();
     const waited = await outcome(other.acquire('k', NO_RETRY), 5_000);
     expect(waited.kind === 'error' && codeOf(waited.error)).toBe('ERR_LOCK_TIMEOUT');
@@ -95,7 +116,8 @@ describe('quorum mode: grants', () => {
     const other = await quorumClient();
     const second = await other.acquire('k');
     expect(second.fence).toBeGreaterThan(ahead);
-    expect(await counters()).toEqual(c.nodes.map(() => second.fence));
+    const counter = await counters();
+    for (const id of second.nodeIds) expect(counter[index(id)]).toBe(second.fence);
     // A minority that issued more (a grant released for want of a majority) stops nobody.
     await second.release();
     await c.raw(c.nodes[0]!).set('shardlock:fence', String(ahead * 2n));
@@ -131,18 +153,58 @@ describe('quorum mode: grants', () => {
   it('an extend racing a release places the lease nowhere after the release', async () => {
     await c.start(3);
     const client = await quorumClient();
-    // n2 refuses the grant (another token holds k there for a moment): the lease is on n0, n1.
-    await c.raw(c.nodes[2]!).set(lockKey('k'), 'someone-else', 'PX', 100);
+    const [first, second, third] = preference('k');
     const lock = await client.acquire('k', { ttl: 300 });
-    expect(lock.nodeIds.sort()).toEqual(['n0', 'n1']);
-    await sleep(150);
-    // The extend would now place the lease on n2 too; the release comes while it routes
-    // (found in the simulator: the lease was placed on n2 after the release had gone there).
+    expect(lock.nodeIds.sort()).toEqual([first, second].sort());
+    // A holder's replica dies: the next extend would place the lease on the third one; the
+    // release comes while it routes (found in the simulator: the lease was placed there
+    // after the release had gone out).
+    await c.nodes[index(second!)]!.kill();
+    await until(() => client.stats().find((s) => s.id === second)!.state !== 'up', 2_000);
+    expect(lock.isValid()).toBe(true);
     const extended = lock.extend().catch((error: unknown) => codeOf(error));
     expect(await lock.release()).toBe(true);
     expect(await extended).toBe('ERR_LOCK_LOST');
     await sleep(50);
-    for (const node of c.nodes) expect(await c.raw(node).get(lockKey('k'))).toBeNull();
+    for (const id of [first!, third!]) {
+      expect(await c.raw(c.nodes[index(id)]!).get(lockKey('k'))).toBeNull();
+    }
+  });
+
+  it('acquireMany never returns a group with a lock whose validity ran out while another key took longer', async () => {
+    const nodes = await c.start(5);
+    const proxies = await Promise.all(nodes.map((node) => LinkProxy.start({ port: node.port })));
+    try {
+      const ids = ['n0', 'n1', 'n2', 'n3', 'n4'];
+      const owners = (k: string): string[] => new HashRing(ids, { vnodes: 4096 }).owners(k, 3);
+      // b is asked of n0 (whose link hangs) first and has n1 (whose counter is far ahead) third:
+      // its attempt waits out a command timeout, then proposes again with a new send time.
+      // a lives on n2–n4 alone and is granted at once. (Found in the simulator.)
+      const b = keyWhere('b', (k) => owners(k).slice(0, 2).includes('n0') && owners(k)[2] === 'n1');
+      const a = keyWhere('a', (k) => owners(k).every((id) => !['n0', 'n1'].includes(id)));
+      const client = c.client({
+        ...Q3,
+        restartQuarantine: true,
+        commandTimeout: 300,
+        nodes: proxies.map((proxy, i) => ({ id: `n${i}`, port: proxy.port })),
+      });
+      await connected(client);
+      await c.raw(nodes[1]!).set('shardlock:fence', String(BigInt(Date.now() + 3_600_000) * 1000n));
+      // n0 hangs from 250 ms before the call: still up when b's first attempt asks it, found
+      // down (PINGs time out) before that attempt's command timeout ends, so b's second round,
+      // after a's lease has run out, is granted at once on n1 and its other replica.
+      proxies[0]!.set('both', 'blackhole');
+      await sleep(250);
+      const group = await client.acquireMany([a, b], {
+        ttl: 250,
+        retry: { attempts: 20, delay: 50 },
+      });
+      expect(group.locks.map((lock) => lock.isValid())).toEqual([true, true]);
+      await group.release();
+      proxies[0]!.heal();
+    } finally {
+      await Promise.all(proxies.map((proxy) => proxy.close()));
+    }
   });
 
   it('acquireMany and withLock work on a majority', async () => {
@@ -169,7 +231,12 @@ describe('quorum mode: one replica fails, the keys keep working', () => {
     await c.start(3);
     const client = await quorumClient();
     const lost = events(client, 'lockLost');
-    const lock = await client.acquire('held', { ttl: 300 });
+    const down = events(client, 'nodeDown');
+    const quarantined = events(client, 'nodeQuarantined');
+    // A key held on n0 and one other replica: n0's death costs its holder nothing.
+    const key = keyWhere('held', (k) => preference(k).slice(0, 2).includes('n0'));
+    const lock = await client.acquire(key, { ttl: 300 });
+    expect(lock.nodeIds).toContain('n0');
     await c.nodes[0]!.kill();
     await until(() => client.stats().find((s) => s.id === 'n0')!.state !== 'up', 2_000);
     expect(lock.isValid()).toBe(true);
@@ -181,6 +248,9 @@ describe('quorum mode: one replica fails, the keys keep working', () => {
       await fresh.release();
     }
     expect(lost).toEqual([]);
+    // Events say what happened: the node is down, and no key waits for it.
+    expect(down.map((event) => event.nodeId)).toEqual(['n0']);
+    expect(quarantined).toEqual([]);
     expect(await lock.release()).toBe(true);
   });
 
@@ -217,7 +287,7 @@ describe('quorum mode: one replica fails, the keys keep working', () => {
     }
     expect(granted).toBeGreaterThan(0);
     const lock = await client.acquire('k');
-    expect(lock.nodeIds.sort()).toEqual(['n0', 'n1', 'n2']);
+    expect(lock.nodeIds.sort()).toEqual(preference('k').slice(0, 2).sort());
   });
 
   it('two replicas down: no grant, a typed error, and nothing left held', async () => {
@@ -232,6 +302,43 @@ describe('quorum mode: one replica fails, the keys keep working', () => {
       result.kind === 'error' ? codeOf(result.error) : undefined,
     );
     expect(await lockKeys(c.raw(c.nodes[2]!))).toEqual([]);
+  });
+});
+
+describe('quorum mode: membership changes', () => {
+  it('while an addition rolls out, a client that applied it and one that has not never both hold a key', async () => {
+    const nodes = await c.start(4);
+    const proxies = await Promise.all(nodes.map((node) => LinkProxy.start({ port: node.port })));
+    try {
+      const specs = nodes.map((node, i) => ({ id: `n${i}`, port: node.port }));
+      const early = c.client({
+        ...Q3,
+        nodes: proxies.slice(0, 3).map((proxy, i) => ({ id: `n${i}`, port: proxy.port })),
+      });
+      const late = c.client({ ...Q3, nodes: specs.slice(0, 3) });
+      await connected(early);
+      await connected(late);
+      await early.addNode({ id: 'n3', port: proxies[3]!.port });
+      // A key whose replica set takes in n3; `early` loses its link to a node y in both the old
+      // and the new set, so its new-set majority is {x, n3}, disjoint from the old-set
+      // majority {y, z} that `late` (not applied yet) may use. Joint consensus makes `early`
+      // win a majority of the old set too, which `late` then cannot.
+      const key = keyWhere('moved', movesTo);
+      const before = new HashRing(['n0', 'n1', 'n2'], { vnodes: 4096 }).owners(key, 3);
+      const after = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: 4096 }).owners(key, 3);
+      const y = before.find((id) => after.includes(id))!;
+      proxies[Number(y.slice(1))]!.set('both', 'blackhole');
+      await until(() => early.stats().find((s) => s.id === y)!.state !== 'up', 3_000);
+      const lock = await early.acquire(key, { ttl: 300 });
+      expect(lock.nodeIds).not.toContain(y);
+      expect(lock.nodeIds).toContain('n3');
+      const refused = await outcome(late.acquire(key, NO_RETRY), 5_000);
+      expect(refused.kind === 'error' && codeOf(refused.error)).toBe('ERR_LOCK_TIMEOUT');
+      await lock.release();
+      for (const proxy of proxies) proxy.heal();
+    } finally {
+      await Promise.all(proxies.map((proxy) => proxy.close()));
+    }
   });
 });
 

@@ -124,6 +124,26 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // Quorum: acquireMany([k1, k0]); k1 was granted at once, k0's attempt waited out a paused
+    // replica and proposed again with a new send time; the group came back with k1 expired.
+    'quorum seed 7, schedule 268: a group returned with a lock whose validity had run out',
+    {
+      seed: 1664313685,
+      scale: 1,
+      nodes: 4,
+      clients: 3,
+      workers: 2,
+      replicas: 3,
+      skews: [-4124, -3010, 4616, 2213, -855, -4884, 1653, -459, -370],
+      faults: [
+        { at: 1454, type: 'late', settings: 'same' },
+        { at: 1313, type: 'pause', node: 5, duration: 560 },
+        { at: 1488, type: 'late', settings: 'vnodes' },
+        { at: 609, type: 'evict', node: 2, client: 5 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

@@ -68,7 +68,12 @@ async function attemptAll(
     else if (result.value instanceof Lock) locks.push(result.value);
     else heldFor = Math.max(heldFor, result.value);
   }
-  if (locks.length === keys.length) return new LockGroup(locks);
+  // Each key's attempt counts its validity from its own send, and one may have waited (a
+  // contact, another round) while another's lease ran: all must still be valid together
+  // (found in the simulator: a group came back with one lock already expired).
+  if (locks.length === keys.length && locks.every((lock) => lock.isValid())) {
+    return new LockGroup(locks);
+  }
   const released = await Promise.allSettled(locks.map((lock) => lock.release()));
   for (const result of released) {
     if (result.status === 'rejected') engine.reportBackground(result.reason as ShardlockError);

@@ -16,28 +16,37 @@ const PROPOSAL_ROUNDS = 3;
 export class QuorumLease {
   readonly nodes: readonly RedisNode[];
   readonly sets: readonly ReplicaSet<RedisNode>[];
+  /** Every node an op with this lock's token was sent to: the only ones that may hold it. */
+  readonly asked: readonly RedisNode[];
   readonly #generations: readonly number[];
 
-  constructor(nodes: readonly RedisNode[], sets: readonly ReplicaSet<RedisNode>[]) {
+  constructor(
+    nodes: readonly RedisNode[],
+    sets: readonly ReplicaSet<RedisNode>[],
+    asked: readonly RedisNode[],
+  ) {
     this.nodes = nodes;
     this.sets = sets;
+    this.asked = asked;
     this.#generations = nodes.map((node) => node.generation);
   }
 
-  /** Whether a majority of every set still holds the lease as far as this process knows. */
-  holds(): boolean {
+  /**
+   * Whether the lease still holds as far as this process knows. With the restart quarantine
+   * on, a holder's replica that went down cannot let anyone else in before the lease ends:
+   * it still holds the token, or it restarted empty and votes only after `maxTtl + drift`
+   * (docs/safety.md, quorum). Without it, a majority of every set must not have gone down.
+   */
+  holds(restartQuarantine: boolean): boolean {
+    if (restartQuarantine) return true;
     const live = this.nodes.filter((node, i) => node.generation === this.#generations[i]);
     return hasMajorities(this.sets, live);
   }
 
-  /** Every node the lease may be on: holders, every replica asked, and `extra`. */
+  /** Every node the lease may be on: every node asked, and `extra`. */
   everywhere(extra: readonly RedisNode[]): RedisNode[] {
-    const all = [...this.nodes];
-    const add = (node: RedisNode): void => {
-      if (!all.includes(node)) all.push(node);
-    };
-    for (const set of this.sets) set.members.forEach(add);
-    extra.forEach(add);
+    const all = [...this.asked];
+    for (const node of extra) if (!all.includes(node)) all.push(node);
     return all;
   }
 }
@@ -63,8 +72,55 @@ function votersOf(sets: readonly ReplicaSet<RedisNode>[]): readonly RedisNode[] 
 }
 
 /**
- * One quorum acquire attempt: the same op with one proposed fence to every voting replica
- * at once (each in its node's batch of this tick). Granted when a majority of every replica
+ * The voters asked first: of every set, its first `majority` voters in preference order, so
+ * that every client asks the same nodes of a key and a lock costs a majority of ops, not R.
+ * The others are asked only when one of these fails (docs/safety.md, quorum).
+ */
+function firstAsked(sets: readonly ReplicaSet<RedisNode>[]): RedisNode[] {
+  const asked: RedisNode[] = [];
+  for (const set of sets) {
+    for (const node of set.voters.slice(0, set.majority)) {
+      if (!asked.includes(node)) asked.push(node);
+    }
+  }
+  return asked;
+}
+
+/** What replicas answered one quorum op. */
+interface Votes {
+  readonly granted: RedisNode[];
+  /** The longest remaining lease of another holder; −1 when none holds the key. */
+  heldFor: number;
+  /** The highest counter of a replica that found the proposal too low; 0 when none. */
+  above: number;
+  failure: Error | undefined;
+}
+
+async function ask(
+  engine: LockEngine,
+  nodes: readonly RedisNode[],
+  key: string,
+  arg: string,
+  votes: Votes,
+): Promise<void> {
+  const results = await Promise.allSettled(
+    nodes.map((node) => engine.sendRaw(node, key, arg, true)),
+  );
+  results.forEach((result, i) => {
+    if (result.status === 'rejected') votes.failure ??= result.reason as Error;
+    else if (typeof result.value === 'number') {
+      if (result.value > 0) votes.granted.push(nodes[i]!);
+      else votes.heldFor = Math.max(votes.heldFor, -1 - result.value);
+    } else if (result.value.startsWith(TOO_LOW)) {
+      votes.above = Math.max(votes.above, Number(result.value.slice(TOO_LOW.length)));
+    } else votes.failure ??= engine.refusal(result.value, nodes[i]!, key);
+  });
+}
+
+/**
+ * One quorum acquire attempt: the same op with one proposed fence to a majority of voting
+ * replicas at once (each in its node's batch of this tick), and to the other voters when
+ * one of those fails or finds the proposal too low. Granted when a majority of every replica
  * set took it within validity; a minority grant is released at once (a lost reply's by the
  * node's cleanup). A replica whose counter was above the proposal makes the next round
  * propose above it, so a grant's fence is above every fence its replicas issued before.
@@ -79,46 +135,31 @@ export async function tryQuorum(
 ): Promise<Lock | number> {
   for (let round = 1; ; round++) {
     const sets = await engine.replicaSetsNow(key);
-    const voters = votersOf(sets);
     const token = engine.runtime.token();
     const sentAt = engine.now();
     const fence = engine.proposeFence();
-    const results = await Promise.allSettled(
-      voters.map((node) => engine.sendRaw(node, key, quorumArg(token, ttl, fence), true)),
-    );
-    const granted: RedisNode[] = [];
-    let heldFor = -1;
-    let above = 0;
-    let failure: Error | undefined;
-    results.forEach((result, i) => {
-      if (result.status === 'rejected') failure ??= result.reason as Error;
-      else if (typeof result.value === 'number') {
-        if (result.value > 0) granted.push(voters[i]!);
-        else heldFor = Math.max(heldFor, -1 - result.value);
-      } else if (result.value.startsWith(TOO_LOW)) {
-        above = Math.max(above, Number(result.value.slice(TOO_LOW.length)));
-      } else failure ??= engine.refusal(result.value, voters[i]!, key);
-    });
-    engine.sawFence(Math.max(fence, above));
-    if (hasMajorities(sets, granted)) {
+    const arg = quorumArg(token, ttl, fence);
+    const votes: Votes = { granted: [], heldFor: -1, above: 0, failure: undefined };
+    const asked = firstAsked(sets);
+    await ask(engine, asked, key, arg, votes);
+    // A replica asked first failed or refused the proposal: the others may still make up the
+    // majority (same token and proposal; validity still counts from the first send).
+    if (!hasMajorities(sets, votes.granted) && votes.heldFor < 0) {
+      const rest = votersOf(sets).filter((node) => !asked.includes(node));
+      asked.push(...rest);
+      if (rest.length > 0) await ask(engine, rest, key, arg, votes);
+    }
+    engine.sawFence(Math.max(fence, votes.above));
+    if (hasMajorities(sets, votes.granted)) {
+      const lease = new QuorumLease(votes.granted, sets, asked);
       return engine.believable(
-        new Lock(
-          engine,
-          granted,
-          0,
-          key,
-          token,
-          fence,
-          ttl,
-          sentAt,
-          new QuorumLease(granted, sets),
-        ),
+        new Lock(engine, votes.granted, 0, key, token, fence, ttl, sentAt, lease),
       );
     }
-    releaseOn(engine, granted, key, token);
-    if (heldFor >= 0) return heldFor;
-    if (above > 0 && round < PROPOSAL_ROUNDS) continue;
-    if (failure !== undefined) throw failure;
+    releaseOn(engine, votes.granted, key, token);
+    if (votes.heldFor >= 0) return votes.heldFor;
+    if (votes.above > 0 && round < PROPOSAL_ROUNDS) continue;
+    if (votes.failure !== undefined) throw votes.failure;
     return 0;
   }
 }
@@ -167,7 +208,11 @@ export async function extendQuorum(
   if (sentAt >= holder.deadline) return 'expired';
   const voters = votersOf(sets);
   const held = voters.filter((node) => lease.nodes.includes(node));
-  const added = voters.filter((node) => !lease.nodes.includes(node));
+  // Renewed where it is when that is a majority of every set; else placed on the other
+  // voters too (a holder went down, or a change's window added a set).
+  const added = hasMajorities(sets, held)
+    ? []
+    : voters.filter((node) => !lease.nodes.includes(node));
   holder.placing(added);
   const floor = Number(lock.fence);
   const results = await Promise.allSettled([
@@ -185,7 +230,11 @@ export async function extendQuorum(
     else if (i < held.length ? result.value === 1 : Number(result.value) > 0) confirmed.push(node);
     else refused++;
   });
-  if (hasMajorities(sets, confirmed)) return { lease: new QuorumLease(confirmed, sets), sentAt };
+  if (hasMajorities(sets, confirmed)) {
+    const asked = [...lease.asked];
+    for (const node of added) if (!asked.includes(node)) asked.push(node);
+    return { lease: new QuorumLease(confirmed, sets, asked), sentAt };
+  }
   if (failure !== undefined && refused === 0) throw failure;
   throw new LockLostError(
     `lock on ${JSON.stringify(lock.key)} is no longer held by this token on a majority of its replicas (expired or taken)`,
@@ -197,7 +246,8 @@ export async function extendQuorum(
  * Releases a quorum lease on every replica it may be on (`maybe`: where an extend placed or
  * is placing it); a replica that cannot be reached
  * is owed the release (`node.ts`), and the lease expires there by its TTL meanwhile.
- * @returns whether a majority of every set still held the token and deleted it
+ * @returns whether every holder that answered still held the token and deleted it (and at
+ *   least one answered)
  */
 export async function releaseQuorum(
   engine: LockEngine,
@@ -210,9 +260,14 @@ export async function releaseQuorum(
   const results = await Promise.allSettled(
     targets.map((node) => engine.send(node, key, OP_RELEASE, token, 0)),
   );
-  const released = targets.filter((_, i) => {
+  // Ours until now when every holder that answered still had the token (one that is down
+  // says nothing: it holds it, or lost it in an empty restart and votes only later).
+  let released = 0;
+  for (let i = 0; i < targets.length; i++) {
     const result = results[i]!;
-    return result.status === 'fulfilled' && result.value === 1;
-  });
-  return hasMajorities(lease.sets, released);
+    if (!lease.nodes.includes(targets[i]!) || result.status === 'rejected') continue;
+    if (result.value !== 1) return false;
+    released++;
+  }
+  return released > 0;
 }

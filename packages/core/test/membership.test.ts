@@ -428,7 +428,7 @@ describe('quorum mode (3 replicas)', () => {
     meetAll(m, ids);
     const key = 'k';
     const [first, second, third] = m.replicaSets(key, 0)[0]!.members;
-    expect(types(m.lost(first!, 0))).toEqual(['quarantined']);
+    expect(m.lost(first!, 0)).toEqual([]);
     expect(voters(m, key, 0)).toEqual([[second!, third!].sort()]);
     expect(m.advance(10 * Q)).toEqual([]);
     expect(m.nextWake()).toBe(Number.POSITIVE_INFINITY);

@@ -192,7 +192,8 @@ export class Membership<T> {
     const m = this.#members.get(id);
     if (m === undefined || m.downSince !== undefined) return NONE;
     m.downSince = now;
-    if (m.failedOver) return NONE;
+    // In quorum mode no key waits for a node that is down: it just does not vote.
+    if (m.failedOver || this.#quorum) return NONE;
     return [{ type: 'quarantined', nodeId: id, until: now + this.#timing.quarantine }];
   }
 
