@@ -8,6 +8,11 @@ export interface ClientProcess {
   guard(run: () => void): () => void;
   /** One network hop, ms. */
   latency(): number;
+  /**
+   * How much longer than a hop a message to (`up`) or from (`down`) `server` takes now: a
+   * link cut off only for this process holds its bytes until the cut heals, as TCP does.
+   */
+  held(server: SimServer, direction: 'up' | 'down'): number;
   /** ioredis' connect timeout, for a handshake a paused server never completes, ms. */
   readonly connectTimeout: number;
 }
@@ -78,7 +83,7 @@ export class SimConnection implements Connection, ServerPeer {
     const socket = ++this.#socket;
     const sched = this.#sched;
     sched.at(
-      sched.now + this.#process.latency(),
+      sched.now + this.#process.latency() + this.#process.held(this.#server, 'up'),
       this.#process.guard(() => {
         if (socket !== this.#socket || this.#status === 'end') return;
         const timeout = sched.at(
@@ -93,7 +98,7 @@ export class SimConnection implements Connection, ServerPeer {
         const accepted = this.#server.accept(this, () => {
           // The reply travels back before the client sees the connection ready.
           sched.at(
-            sched.now + this.#process.latency(),
+            sched.now + this.#process.latency() + this.#process.held(this.#server, 'down'),
             this.#process.guard(() => {
               if (socket !== this.#socket || this.#status === 'end') return;
               sched.cancel(timeout);
@@ -172,12 +177,13 @@ export class SimConnection implements Connection, ServerPeer {
         ),
       };
       this.#pending.add(pending);
-      sched.at(sched.now + this.#process.latency(), () => {
+      const up = this.#process.latency() + this.#process.held(this.#server, 'up');
+      sched.at(sched.now + up, () => {
         this.#server.receive(this, {
           execute,
           respond: (outcome) => {
             sched.at(
-              sched.now + this.#process.latency(),
+              sched.now + this.#process.latency() + this.#process.held(this.#server, 'down'),
               this.#process.guard(() => {
                 if (pending.done || socket !== this.#socket) return;
                 pending.done = true;

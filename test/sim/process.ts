@@ -25,6 +25,8 @@ export class SimProcess implements ClientProcess {
   readonly connectTimeout: number;
   #world: ProcessWorld;
   #stalledUntil = 0;
+  /** Links cut off for this process only: until when, and in which directions. */
+  readonly #cuts = new Map<SimServer, { until: number; both: boolean }>();
   #tokens = 0;
   readonly #index: number;
   readonly #netRandom: () => number;
@@ -87,6 +89,17 @@ export class SimProcess implements ClientProcess {
       else run();
     };
     return guarded;
+  }
+
+  /** Cuts this process off from `server` for `ms` (`both` ways, or only its replies). */
+  cut(server: SimServer, ms: number, both: boolean): void {
+    this.#cuts.set(server, { until: this.#world.sched.now + ms, both });
+  }
+
+  held(server: SimServer, direction: 'up' | 'down'): number {
+    const cut = this.#cuts.get(server);
+    if (cut === undefined || (direction === 'up' && !cut.both)) return 0;
+    return Math.max(0, cut.until - this.#world.sched.now);
   }
 
   latency(): number {

@@ -44,6 +44,20 @@ export type Fault =
    * it again.
    */
   | { readonly at: number; readonly type: 'evict'; readonly node: number; readonly client: number }
+  /**
+   * Client `client` alone loses its links to `nodes` nodes (picked from `node` on) for
+   * `duration` ms, both ways or only the replies; what was sent meanwhile arrives when the
+   * cut heals. Quorum schedules only: one owner per key promises nothing under partitions.
+   */
+  | {
+      readonly at: number;
+      readonly type: 'cut';
+      readonly client: number;
+      readonly node: number;
+      readonly nodes: number;
+      readonly duration: number;
+      readonly replies: boolean;
+    }
   /** A client that starts now, with the operator's current node list; maybe other settings. */
   | { readonly at: number; readonly type: 'late'; readonly settings: 'same' | 'maxTtl' | 'vnodes' };
 
@@ -181,6 +195,16 @@ const skewed: fc.Arbitrary<Schedule> = fc.record({
  * Quorum mode (3 replicas per key): every fault, with clocks that agree or are seconds apart,
  * for its fences assume nothing of the clocks (docs/safety.md, quorum).
  */
+const cut = fc.record({
+  at,
+  type: fc.constant('cut' as const),
+  client: fc.nat(8),
+  node,
+  nodes: fc.integer({ min: 1, max: 3 }),
+  duration: fc.integer({ min: 20, max: 2 * QUARANTINE }),
+  replies: fc.boolean(),
+});
+
 export const quorumSchedules: fc.Arbitrary<Schedule> = fc.record({
   ...base,
   replicas: fc.constant(3 as const),
@@ -188,7 +212,7 @@ export const quorumSchedules: fc.Arbitrary<Schedule> = fc.record({
     fc.array(fc.integer({ min: -20, max: 20 }), { minLength: 9, maxLength: 9 }),
     fc.array(fc.integer({ min: -5_000, max: 5_000 }), { minLength: 9, maxLength: 9 }),
   ),
-  faults: fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 5 }),
+  faults: fc.array(fc.oneof(nodeFault, changeFault, cut), { maxLength: 5 }),
 });
 
 /** Schedules of both kinds, mostly with agreeing clocks. */

@@ -332,6 +332,16 @@ export class World implements ProcessWorld {
         }
         this.#startProcess(fault.settings);
         return;
+      case 'cut': {
+        const process = this.#processes[fault.client % this.#processes.length];
+        if (process === undefined) return;
+        for (let i = 0; i < fault.nodes; i++) {
+          const server = this.#pick(fault.node + i);
+          if (server !== undefined)
+            process.cut(server, fault.duration * this.#scale, !fault.replies);
+        }
+        return;
+      }
       case 'evict': {
         // Not while a change rolls out: a node some clients refuse and others use must not
         // join or leave meanwhile (docs/safety.md, settings: not guaranteed).
