@@ -48,7 +48,12 @@ export function problemsOf(result: WorldResult): string[] {
     const issued = result.issued.get(token);
     for (const holding of holdings) {
       // Who must run for it to be cleaned up: its client, and its server.
-      const stoppable = [issued?.process ?? '', holding.server];
+      // (and the link between them, cut for a while).
+      const stoppable = [
+        issued?.process ?? '',
+        holding.server,
+        `${issued?.process ?? ''}->${holding.server}`,
+      ];
       if (believed !== undefined) {
         // Held by nobody for longer than one TTL after its holder stopped believing; a grant
         // or extend that ran late (a paused server ran it after the holder let go) is undone

@@ -144,6 +144,28 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // Quorum, cuts: a grant sent to paused n2 ran late while c0 could not hear n2 (its
+    // replies cut): its release waits for n2 to answer, which c0 sees only when the cut heals.
+    // (The oracle counts a cut link as a stop of that link; the key expired by its TTL.)
+    'quorum seed 11, schedule 1,451: a late grant cleaned up only once a cut link healed',
+    {
+      seed: 911817900,
+      scale: 1,
+      nodes: 4,
+      clients: 3,
+      workers: 2,
+      replicas: 3,
+      skews: [-831, 3406, -42, -4512, -26, 4831, 284, -4104, -1016],
+      faults: [
+        { at: 972, type: 'stall', client: 3, duration: 307 },
+        { at: 510, type: 'pause', node: 2, duration: 258 },
+        { at: 220, type: 'late', settings: 'same' },
+        { at: 176, type: 'remove', node: 3, lags: [79, 85, 136, 162, 170, 70, 140, 143] },
+        { at: 746, type: 'cut', client: 6, node: 2, nodes: 3, duration: 272, replies: true },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

@@ -337,8 +337,14 @@ export class World implements ProcessWorld {
         if (process === undefined) return;
         for (let i = 0; i < fault.nodes; i++) {
           const server = this.#pick(fault.node + i);
-          if (server !== undefined)
-            process.cut(server, fault.duration * this.#scale, !fault.replies);
+          if (server === undefined) continue;
+          process.cut(server, fault.duration * this.#scale, !fault.replies);
+          // The client cannot see the node answer meanwhile: the oracle allows for it.
+          this.#stalls.push({
+            process: `${process.name}->${server.name}`,
+            from: sched.now,
+            until: sched.now + fault.duration * this.#scale,
+          });
         }
         return;
       }
