@@ -305,6 +305,28 @@ describe('quorum mode: one replica fails, the keys keep working', () => {
   });
 });
 
+describe('quorum mode with 5 replicas', () => {
+  it('grants on a majority of 3 while two replicas are dead, and on none when three are', async () => {
+    await c.start(5);
+    const client = await quorumClient({ replicas: 5 });
+    const first = await client.acquire('k');
+    expect(first.nodeIds).toHaveLength(3);
+    await first.release();
+    await c.nodes[0]!.kill();
+    await c.nodes[1]!.kill();
+    await until(() => client.stats().filter((s) => s.state !== 'up').length === 2, 2_000);
+    const lock = await client.acquire('k', NO_RETRY);
+    expect(lock.nodeIds.sort()).toEqual(['n2', 'n3', 'n4']);
+    expect(lock.fence).toBeGreaterThan(first.fence);
+    await lock.release();
+    await c.nodes[2]!.kill();
+    await until(() => client.stats().filter((s) => s.state !== 'up').length === 3, 2_000);
+    const refused = await outcome(client.acquire('k', NO_RETRY), 5_000);
+    expect(refused.kind === 'error' && codeOf(refused.error)).toBe('ERR_NODE_QUARANTINED');
+    for (const node of c.nodes.slice(3)) expect(await lockKeys(c.raw(node))).toEqual([]);
+  });
+});
+
 describe('quorum mode: membership changes', () => {
   it('while an addition rolls out, a client that applied it and one that has not never both hold a key', async () => {
     const nodes = await c.start(4);
