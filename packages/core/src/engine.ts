@@ -239,7 +239,7 @@ export class LockEngine {
       for (const node of nodes) {
         const reply = await this.send(node, key, OP_ACQUIRE, token, ttl, fence);
         if (reply < 0) {
-          this.#releaseOn(taken, key, token);
+          this.releaseToken(taken, key, token);
           return -1 - reply;
         }
         taken.push(node);
@@ -247,7 +247,7 @@ export class LockEngine {
       }
       await Promise.all(taken.slice(0, -1).map((node) => node.raiseFence(fence)));
     } catch (error) {
-      this.#releaseOn(taken, key, token);
+      this.releaseToken(taken, key, token);
       throw error;
     }
     return this.believable(new Lock(this, nodes, generation, key, token, fence, ttl, sentAt));
@@ -266,7 +266,7 @@ export class LockEngine {
   }
 
   /** Releases `token` on `nodes` in the background; a failure is emitted. */
-  #releaseOn(nodes: readonly RedisNode[], key: string, token: string): void {
+  releaseToken(nodes: readonly RedisNode[], key: string, token: string): void {
     for (const node of nodes) {
       this.send(node, key, OP_RELEASE, token, 0).catch((error: unknown) => {
         this.reportBackground(error as ShardlockError);
@@ -276,7 +276,7 @@ export class LockEngine {
 
   /** Releases `lock`'s token on one node in the background; a failure is emitted. */
   releaseOn(node: RedisNode, lock: Lock): void {
-    this.#releaseOn([node], lock.key, lock.token);
+    this.releaseToken([node], lock.key, lock.token);
   }
 
   /** Tracks `lock` as held on `nodes`, so that a node's loss is told to its holders. */

@@ -113,9 +113,7 @@ export class Lock implements AsyncDisposable {
 
   /** None of its nodes went down since the grant; in quorum mode, a majority of each set. */
   #nodesStillHold(): boolean {
-    if (this.#quorum !== undefined) {
-      return this.#quorum.holds(this.#engine.options.restartQuarantine);
-    }
+    if (this.#quorum !== undefined) return this.#quorum.holds();
     return generationOf(this.#nodes) === this.#generation;
   }
 

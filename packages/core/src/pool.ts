@@ -62,6 +62,8 @@ export class NodePool {
   readonly #listener: NodeListener;
   readonly #ready: Promise<void>;
   readonly #settings: string;
+  /** How long a failed fence sync waits before it is tried again, ms. */
+  readonly #syncRetry: number;
   #started = false;
   #fatal: ShardlockError | undefined;
   #wake: unknown;
@@ -83,6 +85,7 @@ export class NodePool {
     this.#rt = runtime;
     this.#emit = emit;
     this.#settings = settingsText(options);
+    this.#syncRetry = Math.min(options.healthCheckInterval, options.handoffWindow);
     this.#listener = {
       contact: (node, hello) => this.#contact(node, hello),
       refused: (node, error) => this.#refused(node, error),
@@ -112,7 +115,7 @@ export class NodePool {
         handoffWindow: options.handoffWindow,
         detectionLag: detectionLagOf(options),
         restartQuarantine: options.restartQuarantine,
-        syncRetry: Math.min(options.healthCheckInterval, options.handoffWindow),
+        syncRetry: this.#syncRetry,
         beatEvery: options.healthCheckInterval,
         replicas: options.replicas,
       },
@@ -392,9 +395,7 @@ export class NodePool {
         this.#membership.memberSynced(id, generation);
         return;
       } catch {
-        await new Promise<void>((resolve) =>
-          this.#rt.setTimeout(resolve, Math.min(this.#options.healthCheckInterval, 100)),
-        );
+        await new Promise<void>((resolve) => this.#rt.setTimeout(resolve, this.#syncRetry));
       }
     }
   }

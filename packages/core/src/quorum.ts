@@ -1,9 +1,9 @@
-import { LockLostError, type ShardlockError } from './errors.js';
+import { LockLostError } from './errors.js';
 import type { LockEngine } from './engine.js';
 import { Lock } from './lock.js';
 import type { ReplicaSet } from './membership/types.js';
 import type { RedisNode } from './node.js';
-import { OP_ACQUIRE, OP_EXTEND, OP_RELEASE, opArg, quorumArg, TOO_LOW } from './scripts/batch.js';
+import { OP_ACQUIRE, OP_EXTEND, OP_RELEASE, quorumArg, TOO_LOW } from './scripts/batch.js';
 
 // Rounds of one attempt that may propose a higher fence after a replica said "too low".
 const PROPOSAL_ROUNDS = 3;
@@ -18,28 +18,34 @@ export class QuorumLease {
   readonly sets: readonly ReplicaSet<RedisNode>[];
   /** Every node an op with this lock's token was sent to: the only ones that may hold it. */
   readonly asked: readonly RedisNode[];
-  readonly #generations: readonly number[];
+  /** Each holder's generation at the grant; kept only without the restart quarantine. */
+  readonly #generations: readonly number[] | undefined;
 
+  /**
+   * @param restartQuarantine - the client's option: with it, a holder's replica that went
+   *   down cannot let anyone else in before the lease ends (it still holds the token, or it
+   *   restarted empty and votes only after `maxTtl + drift`; docs/safety.md, quorum)
+   */
   constructor(
     nodes: readonly RedisNode[],
     sets: readonly ReplicaSet<RedisNode>[],
     asked: readonly RedisNode[],
+    restartQuarantine: boolean,
   ) {
     this.nodes = nodes;
     this.sets = sets;
     this.asked = asked;
-    this.#generations = nodes.map((node) => node.generation);
+    this.#generations = restartQuarantine ? undefined : nodes.map((node) => node.generation);
   }
 
   /**
-   * Whether the lease still holds as far as this process knows. With the restart quarantine
-   * on, a holder's replica that went down cannot let anyone else in before the lease ends:
-   * it still holds the token, or it restarted empty and votes only after `maxTtl + drift`
-   * (docs/safety.md, quorum). Without it, a majority of every set must not have gone down.
+   * Whether the lease still holds as far as this process knows: always with the restart
+   * quarantine on; without it, while no majority of a set has gone down since the grant.
    */
-  holds(restartQuarantine: boolean): boolean {
-    if (restartQuarantine) return true;
-    const live = this.nodes.filter((node, i) => node.generation === this.#generations[i]);
+  holds(): boolean {
+    const generations = this.#generations;
+    if (generations === undefined) return true;
+    const live = this.nodes.filter((node, i) => node.generation === generations[i]);
     return hasMajorities(this.sets, live);
   }
 
@@ -142,39 +148,29 @@ export async function tryQuorum(
     const votes: Votes = { granted: [], heldFor: -1, above: 0, failure: undefined };
     const asked = firstAsked(sets);
     await ask(engine, asked, key, arg, votes);
+    let won = hasMajorities(sets, votes.granted);
     // A replica asked first failed or refused the proposal: the others may still make up the
     // majority (same token and proposal; validity still counts from the first send).
-    if (!hasMajorities(sets, votes.granted) && votes.heldFor < 0) {
+    if (!won && votes.heldFor < 0) {
       const rest = votersOf(sets).filter((node) => !asked.includes(node));
-      asked.push(...rest);
-      if (rest.length > 0) await ask(engine, rest, key, arg, votes);
+      if (rest.length > 0) {
+        asked.push(...rest);
+        await ask(engine, rest, key, arg, votes);
+        won = hasMajorities(sets, votes.granted);
+      }
     }
     engine.sawFence(Math.max(fence, votes.above));
-    if (hasMajorities(sets, votes.granted)) {
-      const lease = new QuorumLease(votes.granted, sets, asked);
+    if (won) {
+      const lease = new QuorumLease(votes.granted, sets, asked, engine.options.restartQuarantine);
       return engine.believable(
         new Lock(engine, votes.granted, 0, key, token, fence, ttl, sentAt, lease),
       );
     }
-    releaseOn(engine, votes.granted, key, token);
+    engine.releaseToken(votes.granted, key, token);
     if (votes.heldFor >= 0) return votes.heldFor;
     if (votes.above > 0 && round < PROPOSAL_ROUNDS) continue;
     if (votes.failure !== undefined) throw votes.failure;
     return 0;
-  }
-}
-
-/** Releases `token` on `nodes` in the background; a failure is emitted. */
-function releaseOn(
-  engine: LockEngine,
-  nodes: readonly RedisNode[],
-  key: string,
-  token: string,
-): void {
-  for (const node of nodes) {
-    engine.send(node, key, OP_RELEASE, token, 0).catch((error: unknown) => {
-      engine.reportBackground(error as ShardlockError);
-    });
   }
 }
 
@@ -217,9 +213,7 @@ export async function extendQuorum(
   const floor = Number(lock.fence);
   const results = await Promise.allSettled([
     ...held.map((node) => engine.send(node, lock.key, OP_EXTEND, lock.token, ttl)),
-    ...added.map((node) =>
-      engine.sendRaw(node, lock.key, opArg(OP_ACQUIRE, lock.token, ttl, floor), true),
-    ),
+    ...added.map((node) => engine.send(node, lock.key, OP_ACQUIRE, lock.token, ttl, floor)),
   ]);
   const confirmed: RedisNode[] = [];
   let refused = 0;
@@ -227,13 +221,14 @@ export async function extendQuorum(
   results.forEach((result, i) => {
     const node = i < held.length ? held[i]! : added[i - held.length]!;
     if (result.status === 'rejected') failure ??= result.reason as Error;
-    else if (i < held.length ? result.value === 1 : Number(result.value) > 0) confirmed.push(node);
+    else if (i < held.length ? result.value === 1 : result.value > 0) confirmed.push(node);
     else refused++;
   });
   if (hasMajorities(sets, confirmed)) {
     const asked = [...lease.asked];
     for (const node of added) if (!asked.includes(node)) asked.push(node);
-    return { lease: new QuorumLease(confirmed, sets, asked), sentAt };
+    const renewed = new QuorumLease(confirmed, sets, asked, engine.options.restartQuarantine);
+    return { lease: renewed, sentAt };
   }
   if (failure !== undefined && refused === 0) throw failure;
   throw new LockLostError(
@@ -244,8 +239,8 @@ export async function extendQuorum(
 
 /**
  * Releases a quorum lease on every replica it may be on (`maybe`: where an extend placed or
- * is placing it); a replica that cannot be reached
- * is owed the release (`node.ts`), and the lease expires there by its TTL meanwhile.
+ * is placing it); a replica that cannot be reached is owed the release (`node.ts`), and the
+ * lease expires there by its TTL meanwhile.
  * @returns whether every holder that answered still held the token and deleted it (and at
  *   least one answered)
  */

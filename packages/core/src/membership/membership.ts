@@ -149,21 +149,18 @@ export class Membership<T> {
     if (this.#lastBeat !== undefined && now - this.#lastBeat > 2 * this.#timing.beatEvery) {
       throw new Stalled('this process stalled: its view of the nodes is stale');
     }
-    const setOf = (ring: HashRing): ReplicaSet<T> =>
-      replicaSet(
-        this.#members,
-        ring.owners(key, Math.min(this.#timing.replicas ?? 1, ring.size)),
-        key,
-        now,
-        this.#timing.detectionLag,
-      );
-    const sets = [setOf(this.#ring)];
+    const sets = [this.#replicaSet(this.#ring, key, now)];
     for (const h of this.#handoffs) {
       if (h.ring === undefined) continue;
-      const set = setOf(h.ring);
+      const set = this.#replicaSet(h.ring, key, now);
       if (!sets.some((other) => sameMembers(other, set))) sets.push(set);
     }
     return sets;
+  }
+
+  #replicaSet(ring: HashRing, key: string, now: number): ReplicaSet<T> {
+    const ids = ring.owners(key, Math.min(this.#timing.replicas ?? 1, ring.size));
+    return replicaSet(this.#members, ids, key, now, this.#timing.detectionLag);
   }
 
   #check(m: Member<T>, key: string, now: number, ghostUntil = 0): void {
