@@ -87,10 +87,13 @@ export class Lock implements AsyncDisposable {
     return this.#nodes.map((node) => node.id);
   }
 
-  /** When this process stops believing it holds the lock: epoch ms (`Date.now()` clock). */
+  /**
+   * When this process stops believing it holds the lock: whole epoch ms (`Date.now()` clock),
+   * rounded down so it is never later than the monotonic deadline it comes from.
+   */
   get validUntil(): number {
     const rt = this.#engine.runtime;
-    return rt.wallNow() + (this.#deadline - rt.now());
+    return Math.floor(rt.wallNow() + (this.#deadline - rt.now()));
   }
 
   /** When this process stops believing it holds the lock, on the monotonic `performance.now()` clock. */
