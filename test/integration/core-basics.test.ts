@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HashRing } from '@shardlock/ring';
+import { createHash } from 'node:crypto';
 import { BATCH_SCRIPT } from '@shardlock/core/internal';
 import {
   LockClient,
@@ -18,6 +19,7 @@ import { inspect, resetNodes } from '../support/redis.js';
 let nodes: RedisNode[];
 let raw: Redis[];
 let client: LockClient;
+const BATCH_SHA = createHash('sha1').update(BATCH_SCRIPT).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
@@ -53,6 +55,33 @@ describe('routing', () => {
       }
     }
     expect(used.size).toBe(3);
+  });
+});
+
+describe('the batch call, encoded by hand', () => {
+  it('stores keys of any script (several bytes a character) under exactly their UTF-8 name', async () => {
+    const keys = ['clé', 'ключ', '鍵', 'emoji:😀', 'mixed:a€b😀c', 'x'.repeat(300)];
+    const locks = await Promise.all(keys.map((key) => client.acquire(key, { ttl: 5_000 })));
+    for (const lock of locks) {
+      const node = raw[Number(lock.nodeId.slice(1))]!;
+      expect(await node.get(`shardlock:lock:${lock.key}`)).toBe(lock.token);
+      const listed = await node.keys(`shardlock:lock:${lock.key}`);
+      expect(listed).toEqual([`shardlock:lock:${lock.key}`]);
+    }
+    expect(await Promise.all(locks.map((lock) => lock.release()))).toEqual(keys.map(() => true));
+  });
+
+  it('loads the script again on a node that forgot it (SCRIPT FLUSH), and the call still decides', async () => {
+    const first = await client.acquire('flushed', { ttl: 5_000 });
+    const node = raw[Number(first.nodeId.slice(1))]!;
+    await node.script('FLUSH');
+    expect(await node.script('EXISTS', BATCH_SHA)).toEqual([0]);
+    expect(await client.tryAcquire('flushed', { ttl: 5_000 })).toBeNull();
+    expect(await node.script('EXISTS', BATCH_SHA)).toEqual([1]);
+    expect(await first.release()).toBe(true);
+    const second = await client.acquire('flushed', { ttl: 5_000 });
+    expect(second.fence).toBeGreaterThan(first.fence);
+    await second.release();
   });
 });
 

@@ -9,6 +9,8 @@ interface Batch {
   /** `[fenceKey, ...keys]`. */
   readonly keys: string[];
   readonly args: string[];
+  /** Indexes (into `args`) of the ops whose loss must be cleaned up. */
+  readonly cleanup: number[];
   readonly done: Promise<BatchReply[]>;
 }
 
@@ -25,15 +27,19 @@ export class Batcher {
   readonly #fenceKey: string;
   readonly #failed: (cause: unknown) => Error;
   readonly #answered: () => void;
+  readonly #lost: (redisKey: string, arg: string) => void;
   #pending: Batch | undefined;
   #resolve: ((reply: BatchReply[]) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
   #inFlight = 0;
+  #ops = 0;
 
   /**
    * @param fenceKey - KEYS[1] of every call
    * @param failed - the error the ops of a failed call reject with
    * @param answered - called after every reply that arrived
+   * @param lost - called, before its caller hears of it, for each op queued with `cleanup`
+   *   whose call failed (its reply is lost; the server may still run it)
    */
   constructor(
     conn: Connection,
@@ -41,20 +47,32 @@ export class Batcher {
     fenceKey: string,
     failed: (cause: unknown) => Error,
     answered: () => void,
+    lost: (redisKey: string, arg: string) => void,
   ) {
     this.#conn = conn;
     this.#rt = runtime;
     this.#fenceKey = fenceKey;
     this.#failed = failed;
     this.#answered = answered;
+    this.#lost = lost;
   }
 
-  /** Queues one op; resolves to its reply, or rejects when the call fails. */
-  run(redisKey: string, arg: string): Promise<BatchReply> {
+  /** Ops queued or sent, not yet answered. */
+  get ops(): number {
+    return this.#ops;
+  }
+
+  /**
+   * Queues one op; resolves to its reply, or rejects when the call fails. One promise per
+   * op and no wrapper around it: this is the hot path (docs/performance.md).
+   */
+  run(redisKey: string, arg: string, cleanup: boolean): Promise<BatchReply> {
     let batch = this.#pending;
     if (batch === undefined || batch.args.length >= MAX_BATCH) batch = this.#open();
     const index = batch.args.push(arg) - 1;
     batch.keys.push(redisKey);
+    if (cleanup) batch.cleanup.push(index);
+    this.#ops++;
     return batch.done.then((replies) => replies[index]!);
   }
 
@@ -64,7 +82,7 @@ export class Batcher {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    const batch: Batch = { keys: [this.#fenceKey], args: [], done };
+    const batch: Batch = { keys: [this.#fenceKey], args: [], cleanup: [], done };
     this.#pending = batch;
     if (this.#inFlight === 0) {
       this.#rt.soon(() => {
@@ -85,6 +103,7 @@ export class Batcher {
       .batch(batch.keys, batch.args)
       .finally(() => {
         this.#inFlight--;
+        this.#ops -= batch.args.length;
         const next = this.#pending;
         // After this reply's continuations have queued their next ops, not before.
         if (next !== undefined) {
@@ -98,7 +117,10 @@ export class Batcher {
           resolve(replies);
           this.#answered();
         },
-        (cause: unknown) => reject(this.#failed(cause)),
+        (cause: unknown) => {
+          for (const index of batch.cleanup) this.#lost(batch.keys[index + 1]!, batch.args[index]!);
+          reject(this.#failed(cause));
+        },
       );
   }
 }

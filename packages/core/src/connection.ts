@@ -1,5 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Command, type RedisOptions } from 'ioredis';
 import type { ResolvedNodeSpec } from './node-spec.js';
+import { ScriptCaller } from './batch-command.js';
 import { BATCH_SCRIPT, type BatchReply } from './scripts/batch.js';
 import { HELLO_SCRIPT, RECORD_SCRIPT } from './scripts/contact.js';
 
@@ -42,7 +43,6 @@ export interface ConnectionOptions {
 export type ConnectionFactory = (spec: ResolvedNodeSpec, options: ConnectionOptions) => Connection;
 
 interface Scripts {
-  shardlockBatch(numKeys: number, ...args: string[]): Promise<BatchReply[]>;
   shardlockHello(numKeys: number, ...args: string[]): Promise<unknown[]>;
   shardlockRecord(numKeys: number, ...args: string[]): Promise<unknown[]>;
 }
@@ -67,15 +67,16 @@ export const ioredisConnection: ConnectionFactory = (spec, options) => {
   // ioredis' option types do not satisfy exactOptionalPropertyTypes; the values are its own.
   const loose = redisOptions as never;
   const redis = spec.url === undefined ? new Redis(loose) : new Redis(spec.url, loose);
-  redis.defineCommand('shardlockBatch', { lua: BATCH_SCRIPT });
   redis.defineCommand('shardlockHello', { lua: HELLO_SCRIPT });
   redis.defineCommand('shardlockRecord', { lua: RECORD_SCRIPT });
   const scripts = redis as Redis & Scripts;
+  const batchScript = new ScriptCaller(BATCH_SCRIPT);
+  const send = (command: Command): unknown => redis.sendCommand(command);
   return {
     get status() {
       return redis.status;
     },
-    batch: (keys, args) => scripts.shardlockBatch(keys.length, ...keys, ...args),
+    batch: (keys, args) => batchScript.call(send, keys, args) as Promise<BatchReply[]>,
     hello: (keys) => scripts.shardlockHello(keys.length, ...keys),
     record: (keys, args) => scripts.shardlockRecord(keys.length, ...keys, ...args),
     ping: () => redis.ping(),

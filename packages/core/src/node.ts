@@ -58,7 +58,6 @@ export class RedisNode {
   #failures = 0;
   #lastError: Error | undefined;
   #refusal: ShardlockError | undefined;
-  #inFlight = 0;
   #closed = false;
   #settledOnce = false;
   /** `[redisKey, releaseArg, …]` of acquires whose replies were lost. */
@@ -99,6 +98,7 @@ export class RedisNode {
         return error;
       },
       () => this.#flushOrphans(),
+      (redisKey, arg) => this.#orphan(redisKey, arg),
     );
     conn.on('ready', () => void this.#contact());
     conn.on('close', () => {
@@ -148,7 +148,7 @@ export class RedisNode {
 
   /** Ops sent and not yet answered. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#batcher.ops;
   }
 
   /** The connection's status (`ready`, `connecting`, `reconnecting`, `end`, …). */
@@ -273,26 +273,21 @@ export class RedisNode {
    * timeout, a dropped connection) is released once the node answers again: the server may
    * still run it later, and nobody would believe that grant (docs/safety.md, lost replies).
    */
-  async run(redisKey: string, arg: string, cleanup: boolean): Promise<BatchReply> {
-    if (!this.#up) {
-      try {
-        await this.#whenUsable(redisKey);
-      } catch (error) {
-        // A release that could not be sent is owed all the same: an extend sent before the
-        // node went quiet may still run there.
-        if (cleanup && arg.startsWith(OP_RELEASE)) this.#orphan(redisKey, arg);
-        throw error;
-      }
-    }
-    this.#inFlight++;
+  run(redisKey: string, arg: string, cleanup: boolean): Promise<BatchReply> {
+    if (this.#up) return this.#batcher.run(redisKey, arg, cleanup);
+    return this.#runWhenUsable(redisKey, arg, cleanup);
+  }
+
+  async #runWhenUsable(redisKey: string, arg: string, cleanup: boolean): Promise<BatchReply> {
     try {
-      return await this.#batcher.run(redisKey, arg);
+      await this.#whenUsable(redisKey);
     } catch (error) {
-      if (cleanup) this.#orphan(redisKey, arg);
+      // A release that could not be sent is owed all the same: an extend sent before the
+      // node went quiet may still run there.
+      if (cleanup && arg.startsWith(OP_RELEASE)) this.#orphan(redisKey, arg);
       throw error;
-    } finally {
-      this.#inFlight--;
     }
+    return this.#batcher.run(redisKey, arg, cleanup);
   }
 
   /** Raises the node's fence counter to at least `floor`; resolves to the counter. */
@@ -315,7 +310,7 @@ export class RedisNode {
       const arg = orphans[i + 1]!;
       // Itself cleaned up if lost: a later reply owes it again.
       if (!refused) this.run(key, arg, true).catch(() => undefined);
-      else this.#batcher.run(key, arg).catch(() => this.#orphan(key, arg));
+      else this.#batcher.run(key, arg, true).catch(() => undefined);
     }
   }
 

@@ -1,5 +1,5 @@
 import { LockLostError } from './errors.js';
-import type { LockEngine } from './engine.js';
+import { isArray, type LockEngine } from './engine.js';
 import { Lock } from './lock.js';
 import type { ReplicaSet } from './membership/types.js';
 import type { RedisNode } from './node.js';
@@ -49,10 +49,12 @@ export class QuorumLease {
     return hasMajorities(this.sets, live);
   }
 
-  /** Every node the lease may be on: every node asked, and `extra`. */
-  everywhere(extra: readonly RedisNode[]): RedisNode[] {
-    const all = [...this.asked];
-    for (const node of extra) if (!all.includes(node)) all.push(node);
+  /** Every node the lease may be on, its connection open: every node asked, and `extra`. */
+  everywhere(extra: readonly RedisNode[]): readonly RedisNode[] {
+    // The common case copies nothing: no extend placed it elsewhere, no node was removed.
+    if (extra.length === 0 && !this.asked.some((node) => node.closed)) return this.asked;
+    const all = this.asked.filter((node) => !node.closed);
+    for (const node of extra) if (!node.closed && !all.includes(node)) all.push(node);
     return all;
   }
 }
@@ -102,25 +104,36 @@ interface Votes {
   failure: Error | undefined;
 }
 
-async function ask(
+/** Sends `arg` to every node of `nodes` at once; counts the replies in `nodes`' order. */
+function ask(
   engine: LockEngine,
   nodes: readonly RedisNode[],
   key: string,
   arg: string,
   votes: Votes,
 ): Promise<void> {
-  const results = await Promise.allSettled(
-    nodes.map((node) => engine.sendRaw(node, key, arg, true)),
-  );
-  results.forEach((result, i) => {
-    if (result.status === 'rejected') votes.failure ??= result.reason as Error;
-    else if (typeof result.value === 'number') {
-      if (result.value > 0) votes.granted.push(nodes[i]!);
-      else votes.heldFor = Math.max(votes.heldFor, -1 - result.value);
-    } else if (result.value.startsWith(TOO_LOW)) {
-      votes.above = Math.max(votes.above, Number(result.value.slice(TOO_LOW.length)));
-    } else votes.failure ??= engine.refusal(result.value, nodes[i]!, key);
+  const sent = nodes.map((node) => engine.sendRaw(node, key, arg, true));
+  return Promise.allSettled(sent).then((results) => {
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') votes.failure ??= result.reason as Error;
+      else count(engine, nodes[i]!, key, result.value, votes);
+    });
   });
+}
+
+function count(
+  engine: LockEngine,
+  node: RedisNode,
+  key: string,
+  reply: string | number,
+  votes: Votes,
+): void {
+  if (typeof reply === 'number') {
+    if (reply > 0) votes.granted.push(node);
+    else votes.heldFor = Math.max(votes.heldFor, -1 - reply);
+  } else if (reply.startsWith(TOO_LOW)) {
+    votes.above = Math.max(votes.above, Number(reply.slice(TOO_LOW.length)));
+  } else votes.failure ??= engine.refusal(reply, node, key);
 }
 
 /**
@@ -140,7 +153,8 @@ export async function tryQuorum(
   ttl: number,
 ): Promise<Lock | number> {
   for (let round = 1; ; round++) {
-    const sets = await engine.replicaSetsNow(key);
+    const found = engine.replicaSetsNow(key);
+    const sets = isArray(found) ? found : await found;
     const token = engine.runtime.token();
     const sentAt = engine.now();
     const fence = engine.proposeFence();
@@ -251,7 +265,7 @@ export async function releaseQuorum(
   token: string,
   maybe: readonly RedisNode[],
 ): Promise<boolean> {
-  const targets = lease.everywhere(maybe).filter((node) => !node.closed);
+  const targets = lease.everywhere(maybe);
   const results = await Promise.allSettled(
     targets.map((node) => engine.send(node, key, OP_RELEASE, token, 0)),
   );

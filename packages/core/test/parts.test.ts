@@ -1,4 +1,6 @@
+import { Command } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { encodeScriptCall } from '../src/batch-command.js';
 import { backoff } from '../src/acquire-options.js';
 import {
   ClientClosedError,
@@ -69,5 +71,21 @@ describe('errors', () => {
     expect(error.nodeId).toBe('n');
     expect(error.attempts).toBe(3);
     expect(error.cause).toBe(cause);
+  });
+});
+
+describe('the batch call’s RESP', () => {
+  it('is byte for byte what ioredis writes for the same EVALSHA, for keys of any script', () => {
+    const sha = 'a'.repeat(40);
+    const keys = [
+      'shardlock:fence',
+      'shardlock:lock:clé',
+      'shardlock:lock:😀鍵',
+      `k:${'x'.repeat(200)}`,
+    ];
+    const args = ['aAbCdEfGhIjKlMnOpQrStUv1000', 'r0123456789012345678901', `f${10 ** 15}`];
+    const ours = encodeScriptCall(`$7\r\nevalsha\r\n$40\r\n${sha}\r\n`, keys, args);
+    const theirs = new Command('evalsha', [sha, keys.length, ...keys, ...args]).toWritable({});
+    expect(Buffer.from(ours)).toEqual(Buffer.from(theirs as string));
   });
 });
