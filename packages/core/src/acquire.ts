@@ -16,7 +16,7 @@ export function acquireLock(
 ): Promise<Lock> {
   return retry(
     engine,
-    { key, what: JSON.stringify(key) },
+    { key },
     () => engine.tryOnce(key, options.ttl),
     (lock) => lock.release(),
     options,

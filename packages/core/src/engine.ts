@@ -166,9 +166,17 @@ export class LockEngine {
     return sent.then((reply) => this.#number(reply, node, key));
   }
 
-  /** Sends one op's ARGV entry on `key` to `node`; the reply as the batch gives it. */
-  sendRaw(node: RedisNode, key: string, arg: string, cleanup: boolean): Promise<BatchReply> {
-    return node.run(this.#lockPrefix + key, arg, cleanup);
+  /** The Redis key of lock `key`. */
+  redisKey(key: string): string {
+    return this.#lockPrefix + key;
+  }
+
+  /**
+   * Sends one op's ARGV entry on the Redis key `redisKey` (see {@link redisKey}) to `node`;
+   * the reply as the batch gives it.
+   */
+  sendRaw(node: RedisNode, redisKey: string, arg: string, cleanup: boolean): Promise<BatchReply> {
+    return node.run(redisKey, arg, cleanup);
   }
 
   #number(reply: BatchReply, node: RedisNode, key: string): number {

@@ -3,7 +3,7 @@ import { isArray, type LockEngine } from './engine.js';
 import { Lock } from './lock.js';
 import type { ReplicaSet } from './membership/types.js';
 import type { RedisNode } from './node.js';
-import { OP_ACQUIRE, OP_EXTEND, OP_RELEASE, quorumArg, TOO_LOW } from './scripts/batch.js';
+import { OP_ACQUIRE, OP_EXTEND, OP_RELEASE, opArg, quorumArg, TOO_LOW } from './scripts/batch.js';
 
 // Rounds of one attempt that may propose a higher fence after a replica said "too low".
 const PROPOSAL_ROUNDS = 3;
@@ -112,7 +112,8 @@ function ask(
   arg: string,
   votes: Votes,
 ): Promise<void> {
-  const sent = nodes.map((node) => engine.sendRaw(node, key, arg, true));
+  const redisKey = engine.redisKey(key);
+  const sent = nodes.map((node) => engine.sendRaw(node, redisKey, arg, true));
   return Promise.allSettled(sent).then((results) => {
     results.forEach((result, i) => {
       if (result.status === 'rejected') votes.failure ??= result.reason as Error;
@@ -266,15 +267,19 @@ export async function releaseQuorum(
   maybe: readonly RedisNode[],
 ): Promise<boolean> {
   const targets = lease.everywhere(maybe);
+  const redisKey = engine.redisKey(key);
+  const arg = opArg(OP_RELEASE, token, 0, 0);
   const results = await Promise.allSettled(
-    targets.map((node) => engine.send(node, key, OP_RELEASE, token, 0)),
+    targets.map((node) => engine.sendRaw(node, redisKey, arg, true)),
   );
   // Ours until now when every holder that answered still had the token (one that is down
-  // says nothing: it holds it, or lost it in an empty restart and votes only later).
+  // says nothing: it holds it, or lost it in an empty restart and votes only later; one
+  // that refused the op, an `E` reply, says nothing either).
   let released = 0;
   for (let i = 0; i < targets.length; i++) {
     const result = results[i]!;
     if (!lease.nodes.includes(targets[i]!) || result.status === 'rejected') continue;
+    if (typeof result.value === 'string') continue;
     if (result.value !== 1) return false;
     released++;
   }

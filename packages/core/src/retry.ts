@@ -12,8 +12,8 @@ import { abortError, isAborted, sleep } from './sleep.js';
 export interface Target {
   /** The key errors name (the first key of a group). */
   readonly key: string;
-  /** `"order:42"`, or `all of 3 keys`. */
-  readonly what: string;
+  /** `all of 3 keys`; the quoted key when absent (built only for an error message). */
+  readonly what?: string;
 }
 
 const EXPIRED = Symbol('expired');
@@ -40,11 +40,6 @@ export async function retry<T extends object>(
   // No waitTimeout: no bound on the wait as a whole (the retries bound it), and no waiting
   // out a quarantine.
   const until = waitTimeout === undefined ? Number.POSITIVE_INFINITY : started + waitTimeout;
-  const timeout = (attempts: number): LockTimeoutError =>
-    new LockTimeoutError(
-      `could not acquire ${target.what} in ${attempts} attempts over ${Math.round(rt.now() - started)} ms: it is held by another owner`,
-      { key: target.key, attempts, nodeId: ownerOf(engine, target.key) },
-    );
   for (let tries = 0; ; tries++) {
     if (isAborted(signal)) throw abortError(signal, target.key);
     engine.checkOpen();
@@ -73,10 +68,10 @@ export async function retry<T extends object>(
       }
       throw error;
     }
-    if (result === EXPIRED) throw timeout(tries + 1);
+    if (result === EXPIRED) throw timeout(engine, target, tries + 1, started);
     if (typeof result !== 'number') return result;
     const delay = Math.min(backoff(policy, tries + 1, result, rt.random), until - rt.now());
-    if (tries >= policy.attempts || delay < 0) throw timeout(tries + 1);
+    if (tries >= policy.attempts || delay < 0) throw timeout(engine, target, tries + 1, started);
     await sleep(rt, delay, signal, target.key);
   }
 }
@@ -141,6 +136,19 @@ export function bounded<T extends object>(
 /** What an attempt threw, as the error it is (attempts throw only errors). */
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+function timeout(
+  engine: LockEngine,
+  target: Target,
+  attempts: number,
+  started: number,
+): LockTimeoutError {
+  const waited = Math.round(engine.runtime.now() - started);
+  return new LockTimeoutError(
+    `could not acquire ${target.what ?? JSON.stringify(target.key)} in ${attempts} attempts over ${waited} ms: it is held by another owner`,
+    { key: target.key, attempts, nodeId: ownerOf(engine, target.key) },
+  );
 }
 
 /** The key's owner for an error's context; none when no node serves. */
