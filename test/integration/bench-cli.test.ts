@@ -122,6 +122,38 @@ describe('a tiny real run against the harness’s nodes', () => {
   });
 });
 
+describe('quorum modes against five real nodes', () => {
+  let nodes: RedisNode[];
+  beforeAll(async () => {
+    nodes = await startNodes(5);
+  });
+  afterAll(async () => {
+    await stopAllNodes();
+  });
+
+  it('--replicas 3,5 runs shardlock-q3 and shardlock-q5 with every pair completed', async () => {
+    const args = parseBenchArgs([
+      '--nodes',
+      nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+      '--duration',
+      '0.3',
+      '--concurrency',
+      '16',
+      '--contenders',
+      'raw',
+      '--replicas',
+      '3,5',
+    ]);
+    const report = await runBench(
+      args,
+      { line: () => undefined, progress: undefined },
+      new AbortController().signal,
+    );
+    checkSchema(report, ['shardlock-q3', 'shardlock-q5', 'raw']);
+    for (const r of report.results) expect([r.failures, r.errors]).toEqual([0, 0]);
+  });
+});
+
 describe('the embedded cluster', () => {
   it('starts redis-server processes and stops exactly them', async () => {
     const cluster = await LocalCluster.start(2);

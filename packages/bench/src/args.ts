@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CONTENDERS } from './contenders/index.js';
+import { CONTENDERS, DEFAULT_CONTENDERS, SHARDLOCK_MODES } from './contenders/index.js';
 import type { NodeAddress } from './contenders/types.js';
 
 /** A bad command line: printed with the usage, exit code 2, before any node is started. */
@@ -62,7 +62,10 @@ Workload (the same for every contender):
   --retries N            retries when a key is held                           (default 0)
   --retry-delay MS       delay between retries                                (default 10)
   --contenders LIST      comma-separated, from: ${[...CONTENDERS.keys()].join(', ')}
-                                                                              (default: all)
+                                                                              (default: all but shardlock-q5)
+  --replicas N[,N…]      the shardlock modes to run: 1 (one owner per key), 3, 5 (quorum of N
+                         replicas per key); with the default contenders, replaces shardlock
+                         and shardlock-q3                                     (default 1,3)
 Output:
   --json FILE            write the JSON report to FILE ('-' for stdout)
   --out DIR              write report.json, throughput.svg and report.html to DIR
@@ -100,6 +103,7 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         retries: { type: 'string' },
         'retry-delay': { type: 'string' },
         contenders: { type: 'string' },
+        replicas: { type: 'string' },
         json: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -118,7 +122,7 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       throw new UsageError(`--${flag} applies to --nodes only`);
   }
   const nodeCounts = external ? [nodes.length] : parseCounts(values['nodes-count'] ?? '5');
-  const contenders = parseContenders(values.contenders, Math.min(...nodeCounts));
+  const contenders = parseContenders(values.contenders, values.replicas, Math.min(...nodeCounts));
   return {
     nodes,
     nodeCounts,
@@ -171,9 +175,12 @@ function parseCounts(text: string): number[] {
   return counts.sort((a, b) => a - b);
 }
 
-function parseContenders(text: string | undefined, fewestNodes: number): string[] {
-  const names =
-    text === undefined ? [...CONTENDERS.keys()] : text.split(',').map((name) => name.trim());
+function parseContenders(
+  text: string | undefined,
+  replicas: string | undefined,
+  fewestNodes: number,
+): string[] {
+  let names = text === undefined ? [...DEFAULT_CONTENDERS] : text.split(',').map((n) => n.trim());
   for (const name of names) {
     if (!CONTENDERS.has(name)) {
       throw new UsageError(
@@ -182,16 +189,42 @@ function parseContenders(text: string | undefined, fewestNodes: number): string[
     }
   }
   if (new Set(names).size !== names.length) throw new UsageError('--contenders lists a name twice');
+  const modes = [...SHARDLOCK_MODES.values()].map((contender) => contender.name);
+  const asked = replicas === undefined ? undefined : parseReplicas(replicas);
+  if (asked !== undefined) {
+    if (text !== undefined && names.some((name) => modes.includes(name))) {
+      throw new UsageError('give shardlock modes by --contenders or by --replicas, not both');
+    }
+    // Ours first, as in the default order.
+    names = [...asked, ...names.filter((name) => !modes.includes(name))];
+  }
   // Contenders that need more nodes than the run has are left out of the default set, and
   // refused when asked for by name.
   const runnable = names.filter((name) => CONTENDERS.get(name)!.minNodes <= fewestNodes);
-  if (text !== undefined && runnable.length !== names.length) {
+  if ((text !== undefined || asked !== undefined) && runnable.length !== names.length) {
     const missing = names.find((name) => !runnable.includes(name))!;
-    throw new UsageError(
-      `${missing} needs at least ${CONTENDERS.get(missing)!.minNodes} nodes; the run has ${fewestNodes}`,
-    );
+    if (text !== undefined || asked?.includes(missing)) {
+      throw new UsageError(
+        `${missing} needs at least ${CONTENDERS.get(missing)!.minNodes} nodes; the run has ${fewestNodes}`,
+      );
+    }
   }
   return runnable;
+}
+
+/** `--replicas 1,3,5`: the contender of each shardlock mode asked for. */
+function parseReplicas(text: string): string[] {
+  const names = text.split(',').map((part) => {
+    const contender = SHARDLOCK_MODES.get(Number(part.trim()));
+    if (contender === undefined || part.trim() === '') {
+      throw new UsageError(
+        `--replicas takes 1, 3 or 5 (or a list); received ${JSON.stringify(part)}`,
+      );
+    }
+    return contender.name;
+  });
+  if (new Set(names).size !== names.length) throw new UsageError('--replicas lists a count twice');
+  return names;
 }
 
 function integer(

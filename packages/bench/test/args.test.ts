@@ -129,4 +129,35 @@ describe('bench flags', () => {
   it('rejects a contender listed twice', () => usage(['--contenders', 'raw,raw'], /twice/));
   it('rejects redlock-3 on fewer than three nodes', () =>
     usage(['--nodes-count', '2', '--contenders', 'redlock-3'], /redlock-3 needs at least 3 nodes/));
+  it.each(['0', '2', '7', 'three', '', '3,3'])('rejects --replicas %s', (value) =>
+    usage(['--replicas', value], /--replicas (takes 1, 3 or 5|lists a count twice)/),
+  );
+  it('rejects shardlock modes given both ways', () =>
+    usage(['--contenders', 'shardlock,raw', '--replicas', '3'], /not both/));
+  it('rejects a quorum of 5 on fewer than five nodes', () =>
+    usage(['--nodes-count', '3', '--replicas', '5'], /shardlock-q5 needs at least 5 nodes/));
+});
+
+describe('--replicas', () => {
+  it('picks the shardlock modes of the default run', () => {
+    expect(parseBenchArgs(['--replicas', '3,5']).contenders).toEqual([
+      'shardlock-q3',
+      'shardlock-q5',
+      'raw',
+      'hashring',
+      'redlock',
+      'redlock-3',
+      'semaphore',
+    ]);
+  });
+
+  it('adds modes to named contenders, ours first', () => {
+    expect(
+      parseBenchArgs(['--contenders', 'raw,redlock-3', '--replicas', '1,5']).contenders,
+    ).toEqual(['shardlock', 'shardlock-q5', 'raw', 'redlock-3']);
+  });
+
+  it('leaves a quorum too large for a smaller size of a sweep out of the default run', () => {
+    expect(parseBenchArgs(['--nodes-count', '1,5']).contenders).not.toContain('shardlock-q3');
+  });
 });

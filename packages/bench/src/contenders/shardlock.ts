@@ -9,7 +9,17 @@ export const shardlock: Contender = shardlockWith(1);
 /** `@shardlock/core` in quorum mode: each key on a majority of its 3 replicas. */
 export const shardlockQ3: Contender = shardlockWith(3);
 
-function shardlockWith(replicas: 1 | 3): Contender {
+/** `@shardlock/core` in quorum mode with 5 replicas (run with `--replicas 5`). */
+export const shardlockQ5: Contender = shardlockWith(5);
+
+/** The contender of each replica count `--replicas` takes. */
+export const SHARDLOCK_MODES: ReadonlyMap<number, Contender> = new Map([
+  [1, shardlock],
+  [3, shardlockQ3],
+  [5, shardlockQ5],
+]);
+
+function shardlockWith(replicas: 1 | 3 | 5): Contender {
   return {
     name: replicas === 1 ? 'shardlock' : `shardlock-q${replicas}`,
     description:
@@ -22,7 +32,7 @@ function shardlockWith(replicas: 1 | 3): Contender {
 }
 
 async function connectShardlock(
-  replicas: 1 | 3,
+  replicas: 1 | 3 | 5,
   ...[nodes, workload, connect]: Parameters<Contender['connect']>
 ): ReturnType<Contender['connect']> {
   const base = redisOptions(nodes[0]!, connect);
