@@ -5,12 +5,18 @@ import type { BatchReply } from './scripts/batch.js';
 // A larger batch would hold the node's single thread too long and delay every other client.
 const MAX_BATCH = 512;
 
+/** Receives one op's reply, or the error of its failed call. Must not throw. */
+export type OpCallback = (reply: BatchReply | undefined, error: Error | undefined) => void;
+
 interface Batch {
   /** `[fenceKey, ...keys]`. */
   readonly keys: string[];
   readonly args: string[];
   /** Indexes (into `args`) of the ops whose loss must be cleaned up. */
   readonly cleanup: number[];
+  /** Indexes of the ops queued with a callback, and their callbacks. */
+  readonly called: number[];
+  readonly callbacks: OpCallback[];
   readonly done: Promise<BatchReply[]>;
 }
 
@@ -67,13 +73,29 @@ export class Batcher {
    * op and no wrapper around it: this is the hot path (docs/performance.md).
    */
   run(redisKey: string, arg: string, cleanup: boolean): Promise<BatchReply> {
+    const batch = this.#queue(redisKey, arg, cleanup);
+    const index = batch.args.length - 1;
+    return batch.done.then((replies) => replies[index]!);
+  }
+
+  /**
+   * Queues one op whose reply goes to `callback`: no promise at all, for callers that wait
+   * for several ops at once (a quorum's replicas).
+   */
+  runWith(redisKey: string, arg: string, cleanup: boolean, callback: OpCallback): void {
+    const batch = this.#queue(redisKey, arg, cleanup);
+    batch.called.push(batch.args.length - 1);
+    batch.callbacks.push(callback);
+  }
+
+  #queue(redisKey: string, arg: string, cleanup: boolean): Batch {
     let batch = this.#pending;
     if (batch === undefined || batch.args.length >= MAX_BATCH) batch = this.#open();
     const index = batch.args.push(arg) - 1;
     batch.keys.push(redisKey);
     if (cleanup) batch.cleanup.push(index);
     this.#ops++;
-    return batch.done.then((replies) => replies[index]!);
+    return batch;
   }
 
   #open(): Batch {
@@ -82,7 +104,14 @@ export class Batcher {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    const batch: Batch = { keys: [this.#fenceKey], args: [], cleanup: [], done };
+    const batch: Batch = {
+      keys: [this.#fenceKey],
+      args: [],
+      cleanup: [],
+      called: [],
+      callbacks: [],
+      done,
+    };
     this.#pending = batch;
     if (this.#inFlight === 0) {
       this.#rt.soon(() => {
@@ -115,11 +144,15 @@ export class Batcher {
       .then(
         (replies) => {
           resolve(replies);
+          const { called, callbacks } = batch;
+          for (let i = 0; i < called.length; i++) callbacks[i]!(replies[called[i]!], undefined);
           this.#answered();
         },
         (cause: unknown) => {
           for (const index of batch.cleanup) this.#lost(batch.keys[index + 1]!, batch.args[index]!);
-          reject(this.#failed(cause));
+          const error = this.#failed(cause);
+          reject(error);
+          for (const callback of batch.callbacks) callback(undefined, error);
         },
       );
   }

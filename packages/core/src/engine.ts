@@ -172,11 +172,26 @@ export class LockEngine {
   }
 
   /**
-   * Sends one op's ARGV entry on the Redis key `redisKey` (see {@link redisKey}) to `node`;
-   * the reply as the batch gives it.
+   * Sends the same op to every node of `nodes` at once (each in its node's batch of this
+   * tick); resolves, never rejects, when all have answered, with each node's reply or error
+   * in `nodes`' order. One promise for the lot (the quorum hot path).
    */
-  sendRaw(node: RedisNode, redisKey: string, arg: string, cleanup: boolean): Promise<BatchReply> {
-    return node.run(redisKey, arg, cleanup);
+  sendAll(
+    nodes: readonly RedisNode[],
+    redisKey: string,
+    arg: string,
+  ): Promise<(BatchReply | Error)[]> {
+    return new Promise((resolve) => {
+      const replies = new Array<BatchReply | Error>(nodes.length);
+      let left = nodes.length;
+      if (left === 0) resolve(replies);
+      for (let i = 0; i < nodes.length; i++) {
+        nodes[i]!.runWith(redisKey, arg, true, (reply, error) => {
+          replies[i] = error ?? reply!;
+          if (--left === 0) resolve(replies);
+        });
+      }
+    });
   }
 
   #number(reply: BatchReply, node: RedisNode, key: string): number {

@@ -3,7 +3,7 @@ import { NodePermissionError, NodeUnavailableError, ShardlockError } from './err
 import { readHello, type Hello } from './hello.js';
 import type { ResolvedNodeSpec } from './node-spec.js';
 import type { Runtime } from './runtime.js';
-import { Batcher } from './batcher.js';
+import { Batcher, type OpCallback } from './batcher.js';
 import { OP_FENCE, OP_RELEASE, tokenOf, type BatchReply } from './scripts/batch.js';
 
 /** Why a node was marked down. */
@@ -276,6 +276,18 @@ export class RedisNode {
   run(redisKey: string, arg: string, cleanup: boolean): Promise<BatchReply> {
     if (this.#up) return this.#batcher.run(redisKey, arg, cleanup);
     return this.#runWhenUsable(redisKey, arg, cleanup);
+  }
+
+  /** As {@link run}, the reply going to `callback` (`batcher.ts`, `runWith`). */
+  runWith(redisKey: string, arg: string, cleanup: boolean, callback: OpCallback): void {
+    if (this.#up) {
+      this.#batcher.runWith(redisKey, arg, cleanup, callback);
+      return;
+    }
+    this.#runWhenUsable(redisKey, arg, cleanup).then(
+      (reply) => callback(reply, undefined),
+      (error: unknown) => callback(undefined, error as Error),
+    );
   }
 
   async #runWhenUsable(redisKey: string, arg: string, cleanup: boolean): Promise<BatchReply> {

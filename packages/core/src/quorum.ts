@@ -112,12 +112,10 @@ function ask(
   arg: string,
   votes: Votes,
 ): Promise<void> {
-  const redisKey = engine.redisKey(key);
-  const sent = nodes.map((node) => engine.sendRaw(node, redisKey, arg, true));
-  return Promise.allSettled(sent).then((results) => {
-    results.forEach((result, i) => {
-      if (result.status === 'rejected') votes.failure ??= result.reason as Error;
-      else count(engine, nodes[i]!, key, result.value, votes);
+  return engine.sendAll(nodes, engine.redisKey(key), arg).then((replies) => {
+    replies.forEach((reply, i) => {
+      if (reply instanceof Error) votes.failure ??= reply;
+      else count(engine, nodes[i]!, key, reply, votes);
     });
   });
 }
@@ -267,20 +265,19 @@ export async function releaseQuorum(
   maybe: readonly RedisNode[],
 ): Promise<boolean> {
   const targets = lease.everywhere(maybe);
-  const redisKey = engine.redisKey(key);
-  const arg = opArg(OP_RELEASE, token, 0, 0);
-  const results = await Promise.allSettled(
-    targets.map((node) => engine.sendRaw(node, redisKey, arg, true)),
+  const replies = await engine.sendAll(
+    targets,
+    engine.redisKey(key),
+    opArg(OP_RELEASE, token, 0, 0),
   );
   // Ours until now when every holder that answered still had the token (one that is down
   // says nothing: it holds it, or lost it in an empty restart and votes only later; one
   // that refused the op, an `E` reply, says nothing either).
   let released = 0;
   for (let i = 0; i < targets.length; i++) {
-    const result = results[i]!;
-    if (!lease.nodes.includes(targets[i]!) || result.status === 'rejected') continue;
-    if (typeof result.value === 'string') continue;
-    if (result.value !== 1) return false;
+    const reply = replies[i]!;
+    if (!lease.nodes.includes(targets[i]!) || typeof reply !== 'number') continue;
+    if (reply !== 1) return false;
     released++;
   }
   return released > 0;
