@@ -8,6 +8,7 @@ import {
 import { UsageError } from '../args.js';
 import type { ClusterInput } from './cluster-input.js';
 import { discover, type NodeFacts } from './discover.js';
+import { println, type CommandIo } from './io.js';
 
 /** The nodes as the applications' clients see them: ids, weights and shared settings. */
 export interface Cluster {
@@ -93,15 +94,27 @@ export function commandClient(options: LockClientOptions): LockClient {
 }
 
 /**
- * The nodes the command could not meet, as the error entries `locks()` yields, for the paths
- * that make no client (no node has a record: what those nodes hold is unknown).
+ * For the paths that make no client because no node that answered has a record: says so on
+ * stderr when every node answered (nothing is locked then), and returns the nodes that did
+ * not answer as the error entries `locks()` yields (what they hold is unknown).
  */
-export function unreachable(cluster: Cluster): LockListError[] {
+export function noRecord(io: CommandIo, cluster: Cluster): LockListError[] {
+  const failed = unreachable(cluster);
+  if (failed.length === 0) {
+    println(
+      io.stderr,
+      `shardlock: no node has a cluster record under keyPrefix ${JSON.stringify(cluster.options.keyPrefix ?? 'shardlock:')}: no lock client has used these nodes (or they use another --key-prefix); nothing is locked`,
+    );
+  }
+  return failed;
+}
+
+function unreachable(cluster: Cluster): LockListError[] {
   return cluster.facts.flatMap(({ ref, error }, i) => {
     if (error === undefined) return [];
     const nodeId = cluster.options.nodes[i]!.id;
     const failure = new NodeUnavailableError(
-      `node ${JSON.stringify(nodeId)} (${ref.address}) could not be reached: ${error}`,
+      `node ${JSON.stringify(nodeId)} (${ref.address}) failed: ${error}`,
       { nodeId },
     );
     return [{ kind: 'error' as const, nodeId, address: ref.address, error: failure }];

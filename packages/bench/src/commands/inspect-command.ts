@@ -1,10 +1,9 @@
 import type { Writable } from 'node:stream';
 import type { LockInspection } from '@shardlock/core';
 import { CLUSTER_HELP } from './cluster-input.js';
-import { commandClient, meetCluster, nodeFailureLine, unreachable } from './cluster.js';
+import { commandClient, meetCluster, noRecord, nodeFailureLine } from './cluster.js';
 import { EXIT } from './exit-codes.js';
 import { println } from './io.js';
-import { noRecordNote } from './locks-command.js';
 import { duration, errorLine, printTable, toJson } from './output.js';
 import type { Subcommand } from './subcommand.js';
 
@@ -27,12 +26,13 @@ export const INSPECT_COMMAND: Subcommand = {
     const key = positionals[0]!;
     const cluster = await meetCluster(input, { needIds: true });
     if (!cluster.hasRecord) {
-      println(io.stderr, noRecordNote(cluster.options.keyPrefix));
-      const errors = unreachable(cluster);
+      const errors = noRecord(io, cluster);
       for (const failed of errors) errorLine(io.stderr, failed.error);
+      // A node that did not answer may hold it: say nothing rather than "not held".
+      if (errors.length > 0) return EXIT.NODE_FAILED;
       const free = { key, held: false, nodes: [] };
       println(io.stdout, json ? toJson(free) : `${key} is not held`);
-      return errors.length > 0 ? EXIT.NODE_FAILED : EXIT.OK;
+      return EXIT.OK;
     }
     const client = commandClient(cluster.options);
     let seen: LockInspection;

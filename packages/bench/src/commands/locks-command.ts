@@ -1,6 +1,6 @@
 import type { HeldLockEntry, LockListError } from '@shardlock/core';
 import { CLUSTER_HELP } from './cluster-input.js';
-import { commandClient, meetCluster, nodeFailureLine, unreachable } from './cluster.js';
+import { commandClient, meetCluster, noRecord, nodeFailureLine } from './cluster.js';
 import { EXIT } from './exit-codes.js';
 import { println } from './io.js';
 import { duration, errorLine, printTable, toJson } from './output.js';
@@ -43,8 +43,7 @@ export const LOCKS_COMMAND: Subcommand = {
       }
     } else {
       // Making a client here would write a record with this command's settings: no.
-      println(io.stderr, noRecordNote(cluster.options.keyPrefix));
-      errors.push(...unreachable(cluster));
+      errors.push(...noRecord(io, cluster));
     }
     for (const failed of errors) {
       errorLine(io.stderr, nodeFailureLine(cluster, failed.nodeId, failed.error));
@@ -74,11 +73,6 @@ export const LOCKS_COMMAND: Subcommand = {
     return errors.length > 0 ? EXIT.NODE_FAILED : EXIT.OK;
   },
 };
-
-/** The note printed when no node has a record under the prefix. */
-export function noRecordNote(keyPrefix: string | undefined): string {
-  return `shardlock: no node has a cluster record under keyPrefix ${JSON.stringify(keyPrefix ?? 'shardlock:')}: no lock client has used these nodes (or they use another --key-prefix); nothing is locked`;
-}
 
 /** The `limit` entries with the longest TTL seen so far, and how many were seen. */
 class Longest {

@@ -1,10 +1,9 @@
 import type { ForceReleaseResult } from '@shardlock/core';
 import { UsageError } from '../args.js';
 import { CLUSTER_HELP } from './cluster-input.js';
-import { commandClient, meetCluster, nodeFailureLine, unreachable } from './cluster.js';
+import { commandClient, meetCluster, noRecord, nodeFailureLine } from './cluster.js';
 import { EXIT } from './exit-codes.js';
 import { confirm, println, type CommandIo } from './io.js';
-import { noRecordNote } from './locks-command.js';
 import { duration, errorLine, printTable, toJson } from './output.js';
 import type { Subcommand } from './subcommand.js';
 
@@ -50,8 +49,7 @@ export const UNLOCK_COMMAND: Subcommand = {
     }
     const cluster = await meetCluster(input, { needIds: true });
     if (!cluster.hasRecord) {
-      println(io.stderr, noRecordNote(cluster.options.keyPrefix));
-      const errors = unreachable(cluster);
+      const errors = noRecord(io, cluster);
       for (const failed of errors) errorLine(io.stderr, failed.error);
       return errors.length > 0 ? EXIT.NODE_FAILED : EXIT.NOTHING_DELETED;
     }
