@@ -11,6 +11,9 @@ const alias = {
     new URL('./packages/core/src/internal.ts', import.meta.url),
   ),
   '@shardlock/core': src('core'),
+  '@shardlock/bench/redis-server': fileURLToPath(
+    new URL('./packages/bench/src/redis-server/index.ts', import.meta.url),
+  ),
 };
 
 export default defineConfig({

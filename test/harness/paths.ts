@@ -17,8 +17,6 @@ export const PID_LEDGER_FILE: string = join(HARNESS_TMP_DIR, 'harness-pids');
  */
 export const DATA_DIR_PREFIX: string = join(tmpdir(), 'shardlock-redis-');
 
-/**
- * The redis-server executable: `$REDIS_SERVER` when set, else `redis-server` from `PATH`.
- * @default 'redis-server'
- */
-export const REDIS_SERVER_BIN: string = process.env.REDIS_SERVER ?? 'redis-server';
+// The redis-server executable (`$REDIS_SERVER`, else `redis-server` from `PATH`), as the
+// shared start code resolves it.
+export { REDIS_SERVER_BIN } from '@shardlock/bench/redis-server';

@@ -1,12 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { rm } from 'node:fs/promises';
+import {
+  startServer,
+  stopProcess,
+  type LaunchedProcess,
+  type ServerConfig,
+  type StartedServer,
+} from '@shardlock/bench/redis-server';
 import { HarnessError } from './errors.js';
-import { freePort } from './free-port.js';
-import { DATA_DIR_PREFIX } from './paths.js';
-import { isPortInUse, launch } from './redis-process.js';
-import type { LaunchedProcess } from './redis-process.js';
-import { serverArgs } from './server-args.js';
-import type { ServerConfig } from './server-args.js';
+import { DATA_DIR_PREFIX, REDIS_SERVER_BIN } from './paths.js';
+import { recordSpawn } from './pid-ledger.js';
 
 /** Options of {@link RedisNode.start}; see `ServerConfig` for `password`, `users`, `tls`, `args`. */
 export interface RedisNodeOptions extends ServerConfig {
@@ -17,38 +19,21 @@ export interface RedisNodeOptions extends ServerConfig {
   readonly port?: number;
 }
 
-/** How long a server may take to be ready, in milliseconds. */
-const START_TIMEOUT_MS = 10_000;
 /** How long `stop()` waits after SIGTERM before SIGKILL, in milliseconds. */
 const STOP_GRACE_MS = 3_000;
-/** How many times to try binding when the port is busy. */
-const BIND_ATTEMPTS = 5;
 
 const registry = new Set<RedisNode>();
 
-interface Started {
-  readonly port: number;
-  readonly dir: string;
-  readonly server: LaunchedProcess;
-}
-
-// A fixed port is retried after a pause (a just-killed server's port can be briefly busy);
-// a picked port is replaced by a new free one.
-async function startServer(fixedPort: number | undefined, config: ServerConfig): Promise<Started> {
-  for (let attempt = 1; ; attempt += 1) {
-    const port = fixedPort ?? (await freePort());
-    const dir = await mkdtemp(DATA_DIR_PREFIX);
-    const args = serverArgs(port, dir, config);
-    try {
-      const tls = config.tls !== undefined;
-      const server = await launch({ port, dir, tls, args, timeoutMs: START_TIMEOUT_MS });
-      return { port, dir, server };
-    } catch (error) {
-      await rm(dir, { recursive: true, force: true });
-      if (!isPortInUse(error) || attempt >= BIND_ATTEMPTS) throw error;
-      if (fixedPort !== undefined) await sleep(100 * attempt);
-    }
-  }
+// The start itself (free port, spawn, readiness, a busy port tried again) is shared with the
+// bench's embedded cluster; the harness adds its pid ledger, so a crashed run is reaped.
+function startOne(port: number | undefined, config: ServerConfig): Promise<StartedServer> {
+  return startServer({
+    port,
+    config,
+    binary: REDIS_SERVER_BIN,
+    dirPrefix: DATA_DIR_PREFIX,
+    onSpawn: recordSpawn,
+  });
 }
 
 /**
@@ -75,7 +60,7 @@ export class RedisNode {
   #process: LaunchedProcess;
   #paused = false;
 
-  private constructor(config: ServerConfig, started: Started) {
+  private constructor(config: ServerConfig, started: StartedServer) {
     this.port = started.port;
     this.url = `${config.tls === undefined ? 'redis' : 'rediss'}://${this.host}:${String(this.port)}`;
     this.#config = config;
@@ -91,7 +76,7 @@ export class RedisNode {
    */
   static async start(options: RedisNodeOptions = {}): Promise<RedisNode> {
     const { port, ...config } = options;
-    const node = new RedisNode(config, await startServer(port, config));
+    const node = new RedisNode(config, await startOne(port, config));
     registry.add(node);
     return node;
   }
@@ -139,7 +124,7 @@ export class RedisNode {
   async restartEmpty(): Promise<void> {
     await this.kill();
     await rm(this.#dir, { recursive: true, force: true });
-    const started = await startServer(this.port, this.#config);
+    const started = await startOne(this.port, this.#config);
     this.#dir = started.dir;
     this.#process = started.server;
     registry.add(this);
@@ -150,14 +135,7 @@ export class RedisNode {
    * removes its data folder. Safe to call more than once.
    */
   async stop(): Promise<void> {
-    if (this.isAlive()) {
-      const { child, exited } = this.#process;
-      if (this.#paused) child.kill('SIGCONT');
-      child.kill('SIGTERM');
-      const grace = sleep(STOP_GRACE_MS, undefined, { ref: false });
-      if ((await Promise.race([exited, grace])) === undefined) child.kill('SIGKILL');
-      await exited;
-    }
+    await stopProcess(this.#process, STOP_GRACE_MS, this.#paused);
     this.#paused = false;
     await rm(this.#dir, { recursive: true, force: true });
     registry.delete(this);

@@ -3,12 +3,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { ServerTlsFiles } from '@shardlock/bench/redis-server';
 import { HarnessError } from './errors.js';
 
 const run = promisify(execFile);
 
 /** Paths of the files a TLS test server and its clients need. */
-export interface TlsFiles {
+export interface TlsFiles extends ServerTlsFiles {
   /** The temp folder holding them all; remove it when done. */
   readonly dir: string;
   /** The CA certificate (PEM): give it to clients as `tls.ca` and to the server as its CA. */

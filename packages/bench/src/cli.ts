@@ -2,22 +2,31 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, UsageError, USAGE } from './args.js';
+import { OVERVIEW, runSubcommand, SUBCOMMANDS, type CommandIo } from './commands/index.js';
 import type { LoadProgress } from './load.js';
 import { writeJson, writeOutDir } from './output-files.js';
 import { runBench, type BenchOutput } from './run.js';
 import { reportHeader, resultsTable } from './summary.js';
 
 /**
- * `shardlock [bench] [options]`: the lock-traffic benchmark. Returns the exit code: 0 done,
- * 1 failed (a node could not be reached, redis-server could not start), 2 bad usage,
- * 130 interrupted.
+ * `shardlock <command> [options]`: `bench` (the default), or an operator subcommand
+ * (`locks`, `inspect`, `unlock`, `nodes`, `ring`; `commands/`). Returns the exit code: 0 done,
+ * 1 failed (a node could not be reached, redis-server could not start), 2 bad usage, 3
+ * `unlock` deleted nothing, 4 `nodes` flagged a problem, 130 interrupted.
+ * @param io - streams and environment of the operator subcommands (a test passes its own)
  */
-export async function main(input: readonly string[]): Promise<number> {
+export async function main(input: readonly string[], io?: CommandIo): Promise<number> {
   // `pnpm start -- --nodes-count 3` hands the `--` along: it separates nothing here.
   const argv = input[0] === '--' ? input.slice(1) : input;
+  const subcommand = argv[0] === undefined ? undefined : SUBCOMMANDS.get(argv[0]);
+  if (subcommand !== undefined) return runOperator(argv[0]!, argv.slice(1), io);
+  if (argv[0] === 'help' || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h'))) {
+    process.stdout.write(`${OVERVIEW}\n${USAGE}`);
+    return 0;
+  }
   const words = argv[0] === 'bench' ? argv.slice(1) : argv;
   if (argv[0] !== undefined && argv[0] !== 'bench' && !argv[0].startsWith('-')) {
-    process.stderr.write(`shardlock: unknown command ${JSON.stringify(argv[0])}\n\n${USAGE}`);
+    process.stderr.write(`shardlock: unknown command ${JSON.stringify(argv[0])}\n\n${OVERVIEW}`);
     return 2;
   }
   let args;
@@ -58,6 +67,34 @@ export async function main(input: readonly string[]): Promise<number> {
   } catch (error) {
     process.stderr.write(`shardlock: ${(error as Error).message}\n`);
     return 1;
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+}
+
+async function runOperator(
+  name: string,
+  argv: readonly string[],
+  given: CommandIo | undefined,
+): Promise<number> {
+  if (given !== undefined) return runSubcommand(SUBCOMMANDS.get(name)!, argv, given);
+  const controller = new AbortController();
+  const interrupt = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  try {
+    const io: CommandIo = {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdin: process.stdin,
+      env: process.env,
+      signal: controller.signal,
+    };
+    return await runSubcommand(SUBCOMMANDS.get(name)!, argv, io);
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);

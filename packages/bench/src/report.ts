@@ -6,7 +6,8 @@ export type TableRow = Record<string, string | number>;
  * into a README as is. Columns are the rows' keys in order of first appearance; a missing
  * cell is empty. Numbers are printed with `String()`, so callers round them (or pass them
  * formatted, e.g. `'1.0287'`, `'12.5 %'`). A column whose cells all look like numbers, with
- * an optional unit, is right-aligned; any other column is left-aligned.
+ * an optional unit, is right-aligned; any other column, and those named in `text` (hex
+ * fingerprints, ids), is left-aligned.
  *
  * @example
  * ```ts
@@ -16,13 +17,19 @@ export type TableRow = Record<string, string | number>;
  * // |    10 | PASS    |
  * ```
  */
-export function formatTable(rows: readonly TableRow[]): string {
+export function formatTable(
+  rows: readonly TableRow[],
+  text: ReadonlySet<string> = new Set(),
+): string {
   const columns: string[] = [];
   const numeric = new Map<string, boolean>();
   for (const row of rows) {
     for (const [column, value] of Object.entries(row)) {
       if (!numeric.has(column)) columns.push(column);
-      numeric.set(column, (numeric.get(column) ?? true) && looksNumeric(value));
+      numeric.set(
+        column,
+        (numeric.get(column) ?? true) && !text.has(column) && looksNumeric(value),
+      );
     }
   }
   const cells = rows.map((row) => columns.map((column) => escape(row[column])));

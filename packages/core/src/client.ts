@@ -1,4 +1,16 @@
 import { EventEmitter } from 'node:events';
+import {
+  checkForceReleaseOptions,
+  forceRelease,
+  inspectKey,
+  listLocks,
+  resolveLocksOptions,
+  type ForceReleaseOptions,
+  type ForceReleaseResult,
+  type LockInspection,
+  type LockListEntry,
+  type LocksOptions,
+} from './admin/index.js';
 import { parseNodeSpec, type NodeSpec } from './node-spec.js';
 import { acquireLock } from './acquire.js';
 import { acquireMany, checkKeys } from './acquire-many.js';
@@ -64,6 +76,7 @@ export interface NodeStats {
  */
 export class LockClient extends EventEmitter<LockClientEvents> {
   readonly #engine: LockEngine;
+  readonly #emit: Emit;
 
   /**
    * Validates the options and connects to every node (in the background: the first
@@ -75,7 +88,8 @@ export class LockClient extends EventEmitter<LockClientEvents> {
     const resolved = resolveClientOptions(options);
     const runtime = (options as { [RUNTIME]?: Runtime })[RUNTIME] ?? defaultRuntime();
     // The engine emits through the client; the cast only bridges EventEmitter's generic types.
-    this.#engine = new LockEngine(resolved, runtime, this.emit.bind(this) as unknown as Emit);
+    this.#emit = this.emit.bind(this) as unknown as Emit;
+    this.#engine = new LockEngine(resolved, runtime, this.#emit);
   }
 
   /** The resolved options, defaults applied. */
@@ -265,6 +279,83 @@ export class LockClient extends EventEmitter<LockClientEvents> {
       generation: node.generation,
       quarantinedFor: membership.quarantinedFor(node.id, now),
     }));
+  }
+
+  /**
+   * An operator's look at `key`: whether it is held, by which token (its fingerprint, never
+   * the token), for how much longer, the last fence its node(s) issued, and each node's state.
+   * One script call to each node the lease may be on: the owner (during a handoff window its
+   * old owners too), or in quorum mode every replica. Waits for the client's start.
+   *
+   * @example
+   * ```ts
+   * const seen = await client.inspect('order:42');
+   * if (seen.held) console.log(`held by ${seen.fingerprint} for ${seen.ttl} ms more on ${seen.nodes[0]!.nodeId}`);
+   * ```
+   * @throws {@link InvalidArgumentError} for a bad key, before anything is sent
+   * @throws {@link NodeUnavailableError} (or {@link NodePermissionError}) when no node of the
+   *   key answered; a node that fails while others answer is reported in its `nodes` entry
+   * @throws what `ready()` throws when the client refused to start
+   */
+  async inspect(key: string): Promise<LockInspection> {
+    const checked = this.#engine.checkKey(key);
+    this.#engine.checkOpen();
+    await this.#engine.pool.ready();
+    return inspectKey(this.#engine, checked);
+  }
+
+  /**
+   * Every lease held on every node, for operators: a SCAN of the lock keys (under
+   * `keyPrefix`, matching `match`) on all nodes in parallel, a page at a time per node, so
+   * memory stays bounded whatever the number of locks. A node that fails yields one
+   * `{ kind: 'error', nodeId, error }` entry and the others go on: check `kind`. Order is
+   * the nodes' scan order; a key can appear twice when its node rehashes meanwhile (SCAN's
+   * rule), and in quorum mode once per replica that holds it. Works also on a client that
+   * refused to start (a settings mismatch), as the listing does not route.
+   *
+   * @example
+   * ```ts
+   * for await (const entry of client.locks({ match: 'order:*' })) {
+   *   if (entry.kind === 'error') console.error(entry.nodeId, entry.error.message);
+   *   else console.log(entry.key, entry.nodeId, entry.ttl, entry.fingerprint);
+   * }
+   * ```
+   * @throws {@link InvalidArgumentError} for bad options, at once (before anything is sent)
+   * @throws {@link LockAbortedError} from the iterator when `options.signal` aborts
+   * @throws {@link ClientClosedError} from the iterator when the client is closed
+   */
+  locks(options?: LocksOptions): AsyncGenerator<LockListEntry, void, undefined> {
+    const resolved = resolveLocksOptions(options);
+    return listLocks(this.#engine, resolved);
+  }
+
+  /**
+   * Deletes `key`'s lease on every node it may be on, whoever holds it, or only the holder's
+   * whose fingerprint is given; emits `forceRelease` when a lease was deleted. For a lock
+   * whose holder is gone or stuck: the holder's next extend fails with `LockLostError` (and
+   * `withLock` aborts its signal), but until then it may still be working, believing it
+   * holds the lock, while another client is granted the key. **This breaks mutual
+   * exclusion** for that while. What still protects the resource is the fence: the next
+   * grant's fence is above every fence the key's node(s) issued before, the old holder's
+   * included, so a resource that rejects writes with a fence below the highest it has seen
+   * refuses the old holder once the new one has written.
+   *
+   * @example
+   * ```ts
+   * const seen = await client.inspect('order:42');
+   * if (seen.held) await client.forceRelease('order:42', { fingerprint: seen.fingerprint });
+   * ```
+   * @throws {@link InvalidArgumentError} for a bad key or fingerprint, before anything is sent
+   * @throws {@link NodeUnavailableError} (or {@link NodePermissionError}) when no node of the
+   *   key answered; per node outcomes are in the result otherwise
+   * @throws what `ready()` throws when the client refused to start
+   */
+  async forceRelease(key: string, options?: ForceReleaseOptions): Promise<ForceReleaseResult> {
+    const checked = this.#engine.checkKey(key);
+    const fingerprint = checkForceReleaseOptions(options, checked);
+    this.#engine.checkOpen();
+    await this.#engine.pool.ready();
+    return forceRelease(this.#engine, this.#emit, checked, fingerprint);
   }
 
   /**

@@ -80,6 +80,8 @@ export const ioredisConnection: ConnectionFactory = (spec, options) => {
     hello: (keys) => scripts.shardlockHello(keys.length, ...keys),
     record: (keys, args) => scripts.shardlockRecord(keys.length, ...keys, ...args),
     ping: () => redis.ping(),
+    // Operator commands (`admin/command.ts`: inspect, SCAN, force release), never a lock's.
+    call: (command: string, args: readonly (string | number)[]) => redis.call(command, ...args),
     evictionPolicy: async () => {
       try {
         const reply = await redis.config('GET', 'maxmemory-policy');

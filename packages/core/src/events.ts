@@ -54,6 +54,15 @@ export interface NodeQuarantinedEvent {
   readonly until: number;
 }
 
+/** Payload of the `forceRelease` event. */
+export interface ForceReleaseEvent {
+  readonly key: string;
+  /** The nodes the lease was deleted on. */
+  readonly nodeIds: readonly string[];
+  /** The fingerprints of the tokens deleted (one, unless replicas held different ones). */
+  readonly fingerprints: readonly string[];
+}
+
 /**
  * Events of a `LockClient`, for `client.on(name, listener)`. None is named `error`, so an
  * unobserved node failure never crashes the process; every failure is still emitted.
@@ -77,6 +86,11 @@ export interface LockClientEvents {
   lockLost: [LockLostEvent];
   /** A background step (a release after an abort, an auto-extend) failed. */
   backgroundError: [ShardlockError];
+  /**
+   * `forceRelease()` deleted a lease, whoever held it: its holder learns at its next extend
+   * (`LockLostError`) and may be working under it until then.
+   */
+  forceRelease: [ForceReleaseEvent];
 }
 
 /** How the pool and engine tell their client about events. */

@@ -1,4 +1,5 @@
 export { LockClient } from './client.js';
+export { fingerprintOf, FINGERPRINT_LENGTH } from './admin/index.js';
 export {
   ClientClosedError,
   CommandError,
@@ -31,6 +32,7 @@ export type { NodeState } from './membership/types.js';
 export type { AcquireOptions, WithLockOptions } from './acquire-options.js';
 export type { ErrorContext, ShardlockErrorCode } from './errors.js';
 export type {
+  ForceReleaseEvent,
   LockClientEvents,
   LockLostEvent,
   LockLostReason,
@@ -48,3 +50,14 @@ export type {
 export type { UserRedisOptions } from './redis-options.js';
 export type { NodeSpec, ResolvedNodeSpec } from './node-spec.js';
 export type { LockedWork } from './with-lock.js';
+export type {
+  ForceReleasedNode,
+  ForceReleaseOptions,
+  ForceReleaseResult,
+  HeldLockEntry,
+  InspectedNode,
+  LockInspection,
+  LockListEntry,
+  LockListError,
+  LocksOptions,
+} from './admin/index.js';

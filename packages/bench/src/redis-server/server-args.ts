@@ -1,4 +1,12 @@
-import type { TlsFiles } from './tls.js';
+/** The PEM files a TLS server needs (the test harness makes them with openssl). */
+export interface ServerTlsFiles {
+  /** The CA certificate the server trusts (clients are not asked for one). */
+  readonly ca: string;
+  /** The server certificate. */
+  readonly cert: string;
+  /** The server's private key. */
+  readonly key: string;
+}
 
 /** An ACL user with full access (`on >password ~* &* +@all`). */
 export interface RedisUser {
@@ -15,7 +23,7 @@ export interface ServerConfig {
   /** ACL users with full access; when given, the `default` user is switched off. */
   readonly users?: readonly RedisUser[];
   /** Serve TLS only, with these files; the plain TCP port is closed (`--port 0`). */
-  readonly tls?: TlsFiles;
+  readonly tls?: ServerTlsFiles;
   /** Extra command-line arguments; they win over the harness defaults except `logfile` and `loglevel`. */
   readonly args?: readonly string[];
 }

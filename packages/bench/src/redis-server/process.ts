@@ -2,10 +2,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HarnessError } from './errors.js';
+import { RedisServerError } from './errors.js';
 import { OutputTail } from './output-tail.js';
-import { REDIS_SERVER_BIN } from './paths.js';
-import { recordSpawn } from './pid-ledger.js';
 import { pingOnce } from './probe.js';
 
 /** How a redis-server process ended. */
@@ -18,6 +16,8 @@ export interface ExitStatus {
 
 /** What {@link launch} needs to start one redis-server. */
 export interface LaunchOptions {
+  /** The redis-server executable. */
+  readonly binary: string;
   /** The port it serves on; only used for probing and messages (the port is in `args`). */
   readonly port: number;
   /** Its data folder, recorded in the pid ledger and removed by the exit hook. */
@@ -28,6 +28,11 @@ export interface LaunchOptions {
   readonly args: readonly string[];
   /** How long to wait for it to be ready, in milliseconds. */
   readonly timeoutMs: number;
+  /**
+   * Told the pid and folder as soon as the process exists, before it is ready: the test
+   * harness writes them to its pid ledger there, so a crash right after still leaves a trace.
+   */
+  readonly onSpawn?: (pid: number, dir: string) => void;
 }
 
 /** A started, ready redis-server child process. */
@@ -44,8 +49,8 @@ export interface LaunchedProcess {
   status(): ExitStatus | undefined;
 }
 
-// Shared through globalThis so that module copies (vitest re-evaluates modules per test file)
-// share one set and one exit hook.
+// Shared through globalThis so that module copies (vitest re-evaluates modules per test file;
+// the bench and the tests may load this file twice) share one set and one exit hook.
 const LIVE_KEY: unique symbol = Symbol.for('shardlock.harness.liveChildren');
 const live = sharedLiveChildren();
 
@@ -80,14 +85,14 @@ const READY_LINE = 'Ready to accept connections';
  * Spawns redis-server and waits until it is ready: its own log says "Ready to accept
  * connections" (proof that this process holds the port; a PING alone could be answered by
  * another process that took the port first) and a raw PING on the port is answered.
- * @throws {HarnessError} `ERR_REDIS_SPAWN` when the executable cannot be started,
+ * @throws {RedisServerError} `ERR_REDIS_SPAWN` when the executable cannot be started,
  * `ERR_REDIS_EXITED` when it exits first (see {@link isPortInUse}), `ERR_REDIS_NOT_READY`
  * after `timeoutMs` (the process is killed first)
  */
 export async function launch(options: LaunchOptions): Promise<LaunchedProcess> {
   const { port } = options;
   const output = new OutputTail();
-  const child = spawn(REDIS_SERVER_BIN, options.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.binary, options.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // An object, not `let`s: control-flow analysis cannot see the callbacks assign them.
   const state: { status?: ExitStatus; sawReadyLine?: true } = {};
   // 'close', not 'exit': it comes after stdout and stderr are drained, so an error raised on
@@ -104,13 +109,11 @@ export async function launch(options: LaunchOptions): Promise<LaunchedProcess> {
   const { pid } = child;
   if (pid === undefined) {
     const cause = await spawnError;
-    throw new HarnessError('ERR_REDIS_SPAWN', `cannot run ${REDIS_SERVER_BIN}: ${cause.message}`, {
-      port,
-      cause,
-    });
+    const message = `cannot run ${options.binary}: ${cause.message} (run scripts/setup.sh to install redis-server)`;
+    throw new RedisServerError('ERR_REDIS_SPAWN', message, { port, cause });
   }
   live.set(child, options.dir);
-  recordSpawn(pid, options.dir);
+  options.onSpawn?.(pid, options.dir);
   child.stdout.on('data', (chunk: Buffer) => {
     if (output.push(chunk).some((line) => line.includes(READY_LINE))) state.sawReadyLine = true;
   });
@@ -122,7 +125,11 @@ export async function launch(options: LaunchOptions): Promise<LaunchedProcess> {
     if (status !== undefined) {
       const how = status.signal ?? `code ${String(status.code)}`;
       const message = `redis-server for port ${String(port)} exited (${how}) before it was ready`;
-      throw new HarnessError('ERR_REDIS_EXITED', message, { port, pid, output: output.lines() });
+      throw new RedisServerError('ERR_REDIS_EXITED', message, {
+        port,
+        pid,
+        output: output.lines(),
+      });
     }
     const target = { host: '127.0.0.1', port, tls: options.tls };
     if (state.sawReadyLine === true && (await pingOnce(target, 1_000))) break;
@@ -130,7 +137,11 @@ export async function launch(options: LaunchOptions): Promise<LaunchedProcess> {
       child.kill('SIGKILL');
       await exited;
       const message = `redis-server on port ${String(port)} not ready within ${String(options.timeoutMs)} ms`;
-      throw new HarnessError('ERR_REDIS_NOT_READY', message, { port, pid, output: output.lines() });
+      throw new RedisServerError('ERR_REDIS_NOT_READY', message, {
+        port,
+        pid,
+        output: output.lines(),
+      });
     }
     await Promise.race([sleep(20), exited]);
   }
@@ -140,8 +151,27 @@ export async function launch(options: LaunchOptions): Promise<LaunchedProcess> {
 /** True when `error` says redis-server could not bind its port because it was taken. */
 export function isPortInUse(error: unknown): boolean {
   return (
-    error instanceof HarnessError &&
+    error instanceof RedisServerError &&
     error.code === 'ERR_REDIS_EXITED' &&
     error.output.some((line) => line.includes('Address already in use'))
   );
+}
+
+/**
+ * Ends a launched process: SIGCONT first when it may be paused (a stopped process does not
+ * act on SIGTERM), SIGTERM, then SIGKILL if it is still running after `graceMs`; resolves once
+ * it has exited. Does nothing when it has exited already.
+ */
+export async function stopProcess(
+  launched: LaunchedProcess,
+  graceMs: number,
+  paused = false,
+): Promise<void> {
+  if (launched.status() !== undefined) return;
+  const { child, exited } = launched;
+  if (paused) child.kill('SIGCONT');
+  child.kill('SIGTERM');
+  const grace = sleep(graceMs, undefined, { ref: false });
+  if ((await Promise.race([exited, grace])) === undefined) child.kill('SIGKILL');
+  await exited;
 }
