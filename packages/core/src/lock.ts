@@ -237,17 +237,24 @@ export class Lock implements AsyncDisposable {
    * @throws {@link NodeUnavailableError} when a node cannot be reached (the lease then
    *   expires by its TTL, and the client deletes it when the node answers again)
    */
-  async release(): Promise<boolean> {
-    if (this.#state === 'released') return false;
+  release(): Promise<boolean> {
+    if (this.#state === 'released') return Promise.resolve(false);
     const before = this.#state;
     this.#state = 'released';
     this.#onLost = undefined;
     const engine = this.#engine;
     engine.unhold(this, this.#nodes);
     if (this.#quorum !== undefined) {
-      const released = await releaseQuorum(engine, this.#quorum, this.key, this.token, this.#maybe);
-      return released && before === 'held';
+      // Never throws: a replica that cannot be reached is owed the release (quorum.ts).
+      return releaseQuorum(engine, this.#quorum, this.key, this.token, this.#maybe).then(
+        (released) => released && before === 'held',
+      );
     }
+    return this.#releaseOwned(before);
+  }
+
+  async #releaseOwned(before: LockState): Promise<boolean> {
+    const engine = this.#engine;
     const only = this.#nodes.length === 1 && this.#maybe.length === 0 ? this.#nodes[0]! : undefined;
     try {
       if (only !== undefined && !only.closed) {

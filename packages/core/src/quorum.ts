@@ -45,6 +45,8 @@ export class QuorumLease {
   holds(): boolean {
     const generations = this.#generations;
     if (generations === undefined) return true;
+    // Called on every validity check: nothing allocated while no holder went down.
+    if (this.nodes.every((node, i) => node.generation === generations[i])) return true;
     const live = this.nodes.filter((node, i) => node.generation === generations[i]);
     return hasMajorities(this.sets, live);
   }
@@ -85,6 +87,7 @@ function votersOf(sets: readonly ReplicaSet<RedisNode>[]): readonly RedisNode[] 
  * The others are asked only when one of these fails (docs/safety.md, quorum).
  */
 function firstAsked(sets: readonly ReplicaSet<RedisNode>[]): RedisNode[] {
+  if (sets.length === 1) return sets[0]!.voters.slice(0, sets[0]!.majority);
   const asked: RedisNode[] = [];
   for (const set of sets) {
     for (const node of set.voters.slice(0, set.majority)) {
@@ -257,7 +260,7 @@ export async function extendQuorum(
  * @returns whether every holder that answered still held the token and deleted it (and at
  *   least one answered)
  */
-export async function releaseQuorum(
+export function releaseQuorum(
   engine: LockEngine,
   lease: QuorumLease,
   key: string,
@@ -265,20 +268,18 @@ export async function releaseQuorum(
   maybe: readonly RedisNode[],
 ): Promise<boolean> {
   const targets = lease.everywhere(maybe);
-  const replies = await engine.sendAll(
-    targets,
-    engine.redisKey(key),
-    opArg(OP_RELEASE, token, 0, 0),
-  );
-  // Ours until now when every holder that answered still had the token (one that is down
-  // says nothing: it holds it, or lost it in an empty restart and votes only later; one
-  // that refused the op, an `E` reply, says nothing either).
-  let released = 0;
-  for (let i = 0; i < targets.length; i++) {
-    const reply = replies[i]!;
-    if (!lease.nodes.includes(targets[i]!) || typeof reply !== 'number') continue;
-    if (reply !== 1) return false;
-    released++;
-  }
-  return released > 0;
+  const arg = opArg(OP_RELEASE, token, 0, 0);
+  return engine.sendAll(targets, engine.redisKey(key), arg).then((replies) => {
+    // Ours until now when every holder that answered still had the token (one that is down
+    // says nothing: it holds it, or lost it in an empty restart and votes only later; one
+    // that refused the op, an `E` reply, says nothing either).
+    let released = 0;
+    for (let i = 0; i < targets.length; i++) {
+      const reply = replies[i]!;
+      if (!lease.nodes.includes(targets[i]!) || typeof reply !== 'number') continue;
+      if (reply !== 1) return false;
+      released++;
+    }
+    return released > 0;
+  });
 }

@@ -27,46 +27,84 @@ const EXPIRED = Symbol('expired');
  * @param free - gives back a prize nobody will receive
  * @throws {@link LockTimeoutError}, {@link LockAbortedError}, or what an attempt throws
  */
-export async function retry<T extends object>(
+export function retry<T extends object>(
   engine: LockEngine,
   target: Target,
   attempt: () => Promise<T | number>,
   free: (prize: T) => Promise<unknown>,
   options: ResolvedAcquireOptions,
 ): Promise<T> {
+  // The common case, nothing to bound or abort and the key free, needs no loop: one promise
+  // instead of the loop's async frame on every acquire (docs/performance.md).
+  if (options.signal !== undefined || options.waitTimeout !== undefined) {
+    return retryLoop(engine, target, attempt, free, options, undefined);
+  }
+  try {
+    engine.checkOpen();
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+  const started = engine.runtime.now();
+  return attempt().then((result) =>
+    typeof result === 'number'
+      ? retryLoop(engine, target, attempt, free, options, { started, heldFor: result })
+      : result,
+  );
+}
+
+/** The first attempt, made before the loop: when, and how long the holder's lease lasts. */
+interface FirstTry {
+  readonly started: number;
+  readonly heldFor: number;
+}
+
+async function retryLoop<T extends object>(
+  engine: LockEngine,
+  target: Target,
+  attempt: () => Promise<T | number>,
+  free: (prize: T) => Promise<unknown>,
+  options: ResolvedAcquireOptions,
+  first: FirstTry | undefined,
+): Promise<T> {
   const { retry: policy, signal, waitTimeout } = options;
   const rt = engine.runtime;
-  const started = rt.now();
+  const started = first?.started ?? rt.now();
   // No waitTimeout: no bound on the wait as a whole (the retries bound it), and no waiting
   // out a quarantine.
   const until = waitTimeout === undefined ? Number.POSITIVE_INFINITY : started + waitTimeout;
+  let made = first;
   for (let tries = 0; ; tries++) {
-    if (isAborted(signal)) throw abortError(signal, target.key);
-    engine.checkOpen();
     let result: T | number | typeof EXPIRED;
-    try {
-      result = await bounded(engine, attempt(), until, signal, target.key, free);
-    } catch (error) {
-      // Fail fast, or wait when asked to: only a waitTimeout that covers it waits it out.
-      if (
-        error instanceof NodeQuarantinedError &&
-        waitTimeout !== undefined &&
-        rt.now() + error.retryAfter <= until
-      ) {
-        // Waiting out a quarantine is not a retry against a holder: it spends no attempt.
-        tries--;
-        await sleep(rt, error.retryAfter + 1, signal, target.key);
-        continue;
+    if (made !== undefined) {
+      result = made.heldFor;
+      made = undefined;
+    } else {
+      if (isAborted(signal)) throw abortError(signal, target.key);
+      engine.checkOpen();
+      try {
+        result = await bounded(engine, attempt(), until, signal, target.key, free);
+      } catch (error) {
+        // Fail fast, or wait when asked to: only a waitTimeout that covers it waits it out.
+        if (
+          error instanceof NodeQuarantinedError &&
+          waitTimeout !== undefined &&
+          rt.now() + error.retryAfter <= until
+        ) {
+          // Waiting out a quarantine is not a retry against a holder: it spends no attempt.
+          tries--;
+          await sleep(rt, error.retryAfter + 1, signal, target.key);
+          continue;
+        }
+        // A node that just failed is marked down within a health check or two (then its keys
+        // are quarantined, and waited out as above): a caller who asked to wait tries again.
+        if (error instanceof NodeUnavailableError && waitTimeout !== undefined) {
+          const delay = Math.min(backoff(policy, tries + 1, 0, rt.random), until - rt.now());
+          if (tries >= policy.attempts || delay < 0) throw error;
+          await sleep(rt, delay, signal, target.key);
+          continue;
+        }
+        throw error;
       }
-      // A node that just failed is marked down within a health check or two (then its keys
-      // are quarantined, and waited out as above): a caller who asked to wait tries again.
-      if (error instanceof NodeUnavailableError && waitTimeout !== undefined) {
-        const delay = Math.min(backoff(policy, tries + 1, 0, rt.random), until - rt.now());
-        if (tries >= policy.attempts || delay < 0) throw error;
-        await sleep(rt, delay, signal, target.key);
-        continue;
-      }
-      throw error;
     }
     if (result === EXPIRED) throw timeout(engine, target, tries + 1, started);
     if (typeof result !== 'number') return result;
