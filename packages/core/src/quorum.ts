@@ -149,45 +149,110 @@ function count(
  * @throws {@link NodeQuarantinedError} when too few replicas can vote, or what a replica
  *   threw when no majority was reached
  */
-export async function tryQuorum(
+export function tryQuorum(engine: LockEngine, key: string, ttl: number): Promise<Lock | number> {
+  return quorumRound(engine, key, ttl, 1);
+}
+
+/**
+ * One round: the common case (the first majority grants) is a promise chain; anything else
+ * goes on in {@link otherVoters}. Not `async`, to keep a loop frame off every acquire.
+ */
+function quorumRound(
   engine: LockEngine,
   key: string,
   ttl: number,
+  round: number,
 ): Promise<Lock | number> {
-  for (let round = 1; ; round++) {
-    const found = engine.replicaSetsNow(key);
-    const sets = isArray(found) ? found : await found;
-    const token = engine.runtime.token();
-    const sentAt = engine.now();
-    const fence = engine.proposeFence();
-    const arg = quorumArg(token, ttl, fence);
-    const votes: Votes = { granted: [], heldFor: -1, above: 0, failure: undefined };
-    const asked = firstAsked(sets);
-    await ask(engine, asked, key, arg, votes);
-    let won = hasMajorities(sets, votes.granted);
-    // A replica asked first failed or refused the proposal: the others may still make up the
-    // majority (same token and proposal; validity still counts from the first send).
-    if (!won && votes.heldFor < 0) {
-      const rest = votersOf(sets).filter((node) => !asked.includes(node));
-      if (rest.length > 0) {
-        asked.push(...rest);
-        await ask(engine, rest, key, arg, votes);
-        won = hasMajorities(sets, votes.granted);
-      }
-    }
-    engine.sawFence(Math.max(fence, votes.above));
-    if (won) {
-      const lease = new QuorumLease(votes.granted, sets, asked, engine.options.restartQuarantine);
-      return engine.believable(
-        new Lock(engine, votes.granted, 0, key, token, fence, ttl, sentAt, lease),
-      );
-    }
-    engine.releaseToken(votes.granted, key, token);
-    if (votes.heldFor >= 0) return votes.heldFor;
-    if (votes.above > 0 && round < PROPOSAL_ROUNDS) continue;
-    if (votes.failure !== undefined) throw votes.failure;
-    return 0;
+  let found: ReturnType<LockEngine['replicaSetsNow']>;
+  try {
+    found = engine.replicaSetsNow(key);
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
+  if (!isArray(found)) return found.then((sets) => proposeTo(engine, key, ttl, round, sets));
+  return proposeTo(engine, key, ttl, round, found);
+}
+
+function proposeTo(
+  engine: LockEngine,
+  key: string,
+  ttl: number,
+  round: number,
+  sets: readonly ReplicaSet<RedisNode>[],
+): Promise<Lock | number> {
+  const proposal: Proposal = {
+    sets,
+    token: engine.runtime.token(),
+    sentAt: engine.now(),
+    fence: engine.proposeFence(),
+    arg: '',
+    asked: firstAsked(sets),
+    votes: { granted: [], heldFor: -1, above: 0, failure: undefined },
+  };
+  proposal.arg = quorumArg(proposal.token, ttl, proposal.fence);
+  return ask(engine, proposal.asked, key, proposal.arg, proposal.votes).then(() =>
+    hasMajorities(sets, proposal.votes.granted)
+      ? decide(engine, key, ttl, round, proposal, true)
+      : otherVoters(engine, key, ttl, round, proposal),
+  );
+}
+
+/** One round's proposal, as sent. */
+interface Proposal {
+  readonly sets: readonly ReplicaSet<RedisNode>[];
+  readonly token: string;
+  readonly sentAt: number;
+  readonly fence: number;
+  arg: string;
+  readonly asked: RedisNode[];
+  readonly votes: Votes;
+}
+
+/**
+ * A replica asked first failed or refused the proposal: the others may still make up the
+ * majority (same token and proposal; validity still counts from the first send).
+ */
+async function otherVoters(
+  engine: LockEngine,
+  key: string,
+  ttl: number,
+  round: number,
+  proposal: Proposal,
+): Promise<Lock | number> {
+  const { sets, asked, votes } = proposal;
+  let won = false;
+  if (votes.heldFor < 0) {
+    const rest = votersOf(sets).filter((node) => !asked.includes(node));
+    if (rest.length > 0) {
+      asked.push(...rest);
+      await ask(engine, rest, key, proposal.arg, votes);
+      won = hasMajorities(sets, votes.granted);
+    }
+  }
+  return decide(engine, key, ttl, round, proposal, won);
+}
+
+function decide(
+  engine: LockEngine,
+  key: string,
+  ttl: number,
+  round: number,
+  proposal: Proposal,
+  won: boolean,
+): Promise<Lock | number> | Lock | number {
+  const { sets, asked, votes, token, fence, sentAt } = proposal;
+  engine.sawFence(Math.max(fence, votes.above));
+  if (won) {
+    const lease = new QuorumLease(votes.granted, sets, asked, engine.options.restartQuarantine);
+    return engine.believable(
+      new Lock(engine, votes.granted, 0, key, token, fence, ttl, sentAt, lease),
+    );
+  }
+  engine.releaseToken(votes.granted, key, token);
+  if (votes.heldFor >= 0) return votes.heldFor;
+  if (votes.above > 0 && round < PROPOSAL_ROUNDS) return quorumRound(engine, key, ttl, round + 1);
+  if (votes.failure !== undefined) throw votes.failure;
+  return 0;
 }
 
 /**
