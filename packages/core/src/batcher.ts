@@ -151,7 +151,9 @@ export class Batcher {
         (cause: unknown) => {
           for (const index of batch.cleanup) this.#lost(batch.keys[index + 1]!, batch.args[index]!);
           const error = this.#failed(cause);
-          reject(error);
+          // A batch of callback ops only has no promise waiting: rejecting it would be an
+          // unhandled rejection.
+          if (batch.called.length < batch.args.length) reject(error);
           for (const callback of batch.callbacks) callback(undefined, error);
         },
       );
