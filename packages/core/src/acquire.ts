@@ -1,3 +1,4 @@
+import { traceAcquire } from './diagnostics.js';
 import type { LockEngine } from './engine.js';
 import type { Lock } from './lock.js';
 import type { ResolvedAcquireOptions } from './acquire-options.js';
@@ -14,11 +15,13 @@ export function acquireLock(
   key: string,
   options: ResolvedAcquireOptions,
 ): Promise<Lock> {
-  return retry(
-    engine,
-    { key },
-    () => engine.tryOnce(key, options.ttl),
-    (lock) => lock.release(),
-    options,
+  return traceAcquire(engine.client, key, 1, options.ttl, () =>
+    retry(
+      engine,
+      { key },
+      () => engine.tryOnce(key, options.ttl),
+      (lock) => lock.release(),
+      options,
+    ),
   );
 }

@@ -34,6 +34,7 @@ export class Batcher {
   readonly #failed: (cause: unknown) => Error;
   readonly #answered: () => void;
   readonly #lost: (redisKey: string, arg: string) => void;
+  readonly #observe: (size: number, roundTrip: number, failed: boolean) => void;
   #pending: Batch | undefined;
   #resolve: ((reply: BatchReply[]) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
@@ -46,6 +47,7 @@ export class Batcher {
    * @param answered - called after every reply that arrived
    * @param lost - called, before its caller hears of it, for each op queued with `cleanup`
    *   whose call failed (its reply is lost; the server may still run it)
+   * @param observe - told of every call: its ops, its round trip in ms, whether it failed
    */
   constructor(
     conn: Connection,
@@ -54,6 +56,7 @@ export class Batcher {
     failed: (cause: unknown) => Error,
     answered: () => void,
     lost: (redisKey: string, arg: string) => void,
+    observe: (size: number, roundTrip: number, failed: boolean) => void,
   ) {
     this.#conn = conn;
     this.#rt = runtime;
@@ -61,6 +64,7 @@ export class Batcher {
     this.#failed = failed;
     this.#answered = answered;
     this.#lost = lost;
+    this.#observe = observe;
   }
 
   /** Ops queued or sent, not yet answered. */
@@ -128,6 +132,7 @@ export class Batcher {
     const reject = this.#reject!;
     this.#pending = undefined;
     this.#inFlight++;
+    const sentAt = this.#rt.now();
     this.#conn
       .batch(batch.keys, batch.args)
       .finally(() => {
@@ -143,6 +148,7 @@ export class Batcher {
       })
       .then(
         (replies) => {
+          this.#observe(batch.args.length, this.#rt.now() - sentAt, false);
           resolve(replies);
           const { called, callbacks } = batch;
           for (let i = 0; i < called.length; i++) callbacks[i]!(replies[called[i]!], undefined);
@@ -150,6 +156,7 @@ export class Batcher {
         },
         (cause: unknown) => {
           for (const index of batch.cleanup) this.#lost(batch.keys[index + 1]!, batch.args[index]!);
+          this.#observe(batch.args.length, this.#rt.now() - sentAt, true);
           const error = this.#failed(cause);
           // A batch of callback ops only has no promise waiting: rejecting it would be an
           // unhandled rejection.

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { publishEvent, traceAcquire } from './diagnostics.js';
+import type { MetricsSnapshot } from './metrics.js';
 import {
   checkForceReleaseOptions,
   forceRelease,
@@ -87,9 +89,15 @@ export class LockClient extends EventEmitter<LockClientEvents> {
     super();
     const resolved = resolveClientOptions(options);
     const runtime = (options as { [RUNTIME]?: Runtime })[RUNTIME] ?? defaultRuntime();
-    // The engine emits through the client; the cast only bridges EventEmitter's generic types.
-    this.#emit = this.emit.bind(this) as unknown as Emit;
-    this.#engine = new LockEngine(resolved, runtime, this.#emit);
+    // The engine emits through the client, and through the diagnostics channels for those
+    // who listen there; the casts only bridge EventEmitter's generic types.
+    const emit = this.emit.bind(this) as unknown as (event: string, payload: unknown) => void;
+    const publishing = (event: string, payload: unknown): void => {
+      publishEvent(this, event, payload);
+      emit(event, payload);
+    };
+    this.#emit = publishing;
+    this.#engine = new LockEngine(resolved, runtime, this.#emit, this);
   }
 
   /** The resolved options, defaults applied. */
@@ -145,15 +153,34 @@ export class LockClient extends EventEmitter<LockClientEvents> {
     const checked = engine.checkKey(key);
     const { ttl, signal } = resolveAcquireOptions(engine, options);
     if (signal?.aborted === true) throw abortError(signal, checked);
-    const result = await bounded(
-      engine,
-      engine.tryOnce(checked, ttl),
-      Number.POSITIVE_INFINITY,
-      signal,
-      checked,
-      (lock) => lock.release(),
-    );
-    return typeof result === 'object' ? result : null;
+    return traceAcquire(this, checked, 1, ttl, async () => {
+      const started = engine.now();
+      const result = await bounded(
+        engine,
+        engine.tryOnce(checked, ttl),
+        Number.POSITIVE_INFINITY,
+        signal,
+        checked,
+        (lock) => lock.release(),
+      );
+      if (typeof result !== 'object') {
+        engine.metrics.contended();
+        return null;
+      }
+      engine.metrics.granted(engine.now() - started);
+      return result;
+    });
+  }
+
+  /**
+   * Counters and HDR histograms since the client started: grants, contended attempts,
+   * timeouts, lost locks, the wait an acquire cost its caller, hold times, and per node its
+   * batch calls, their sizes and round trips. Always collected (a counter or a histogram
+   * bucket per event); the same events are published on `node:diagnostics_channel` for APM
+   * tools (`CHANNELS`, docs/metrics.md).
+   */
+  metrics(): MetricsSnapshot {
+    return this.#engine.metrics.snapshot();
   }
 
   /**

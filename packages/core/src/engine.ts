@@ -1,3 +1,5 @@
+import { batchChannel, type BatchMessage } from './diagnostics.js';
+import { ClientMetrics } from './metrics.js';
 import { CommandError, InvalidArgumentError, type ShardlockError } from './errors.js';
 import type { LockLostReason } from './events.js';
 import { generationOf, Lock } from './lock.js';
@@ -32,18 +34,42 @@ export class LockEngine {
   /** Quorum mode: the highest fence this client proposed or saw a replica hold. */
   #fenceSeen = 0;
 
+  /** The `LockClient` this engine serves, as diagnostics channel messages name it. */
+  readonly client: object;
+  /** Counters and histograms of `client.metrics()`. */
+  readonly metrics = new ClientMetrics();
+
   /**
    * @param options - validated client options
    * @param runtime - clocks, timers, tokens, connections
    * @param emit - forwards events to the client
+   * @param client - the client, for diagnostics channel messages
    */
-  constructor(options: ResolvedClientOptions, runtime: Runtime, emit: Emit) {
+  constructor(options: ResolvedClientOptions, runtime: Runtime, emit: Emit, client: object) {
     this.options = options;
     this.runtime = runtime;
     this.#emit = emit;
+    this.client = client;
     this.#lockPrefix = `${options.keyPrefix}lock:`;
     this.#minTtl = minTtlOf(options.driftFactor);
-    this.#pool = new NodePool(options, runtime, emit, (node) => this.#nodeLost(node));
+    this.#pool = new NodePool(
+      options,
+      runtime,
+      emit,
+      (node) => this.#nodeLost(node),
+      (node, size, roundTrip, failed) => {
+        this.metrics.batch(node.id, size, roundTrip, failed);
+        if (batchChannel.hasSubscribers) {
+          batchChannel.publish({
+            client,
+            nodeId: node.id,
+            size,
+            roundTrip,
+            failed,
+          } satisfies BatchMessage);
+        }
+      },
+    );
   }
 
   /** The node pool. */
@@ -346,6 +372,7 @@ export class LockEngine {
 
   /** Reports a lost lock. */
   reportLost(lock: Lock, reason: LockLostReason): void {
+    this.metrics.lost();
     this.#emit('lockLost', { key: lock.key, nodeId: lock.nodeId, fence: lock.fence, reason });
   }
 

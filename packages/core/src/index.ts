@@ -23,6 +23,7 @@ export {
 } from './options.js';
 export { OWNED_REDIS_OPTIONS } from './redis-options.js';
 export { MAX_KEYS_PER_GROUP } from './acquire-many.js';
+export { CHANNELS } from './diagnostics.js';
 
 // Locks are made by the client only: their classes are types here, not constructors.
 export type { Lock } from './lock.js';
@@ -48,6 +49,14 @@ export type {
   RetryOptions,
 } from './options.js';
 export type { UserRedisOptions } from './redis-options.js';
+export type {
+  AcquireTrace,
+  BatchMessage,
+  LockLostMessage,
+  LockTrace,
+  NodeStateMessage,
+} from './diagnostics.js';
+export type { HistogramSnapshot, MetricsSnapshot, NodeMetrics } from './metrics.js';
 export type { NodeSpec, ResolvedNodeSpec } from './node-spec.js';
 export type { LockedWork } from './with-lock.js';
 export type {

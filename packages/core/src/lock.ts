@@ -1,3 +1,4 @@
+import { extendChannel, releaseChannel, type LockTrace } from './diagnostics.js';
 import { LockLostError } from './errors.js';
 import type { LockEngine } from './engine.js';
 import type { LockLostReason } from './events.js';
@@ -48,6 +49,8 @@ export class Lock implements AsyncDisposable {
   /** {@link generationOf} the nodes when the lease was last granted or extended. */
   #generation: number;
   #deadline: number;
+  /** When the grant's request was sent (monotonic ms), for the hold-time histogram. */
+  readonly #sentAt: number;
   #ttl: number;
   #state: LockState = 'held';
   /** Quorum mode: the replicas that hold the lease, and the sets it needs majorities of. */
@@ -75,6 +78,7 @@ export class Lock implements AsyncDisposable {
     this.fence = BigInt(fence);
     this.#ttl = ttl;
     this.#deadline = sentAt + engine.validity(ttl);
+    this.#sentAt = sentAt;
   }
 
   /** The node that owns the key (during a handoff the lease is on its old owner too). */
@@ -136,7 +140,16 @@ export class Lock implements AsyncDisposable {
    *   until `validUntil`
    * @throws {@link InvalidArgumentError} for a bad `ttl`
    */
-  async extend(ttl: number = this.#ttl): Promise<void> {
+  extend(ttl: number = this.#ttl): Promise<void> {
+    if (!extendChannel.hasSubscribers) return this.#extend(ttl);
+    return extendChannel.tracePromise(() => this.#extend(ttl), this.#trace());
+  }
+
+  #trace(): LockTrace {
+    return { client: this.#engine.client, key: this.key, fence: this.fence, lock: this };
+  }
+
+  async #extend(ttl: number): Promise<void> {
     const checked = this.#engine.checkTtl(ttl);
     if (this.#state === 'held' && !this.#nodesStillHold()) this.markLost('node-lost');
     // A lease whose validity has run out is not renewed: this process stopped believing it
@@ -238,12 +251,18 @@ export class Lock implements AsyncDisposable {
    *   expires by its TTL, and the client deletes it when the node answers again)
    */
   release(): Promise<boolean> {
+    if (!releaseChannel.hasSubscribers) return this.#release();
+    return releaseChannel.tracePromise(() => this.#release(), this.#trace());
+  }
+
+  #release(): Promise<boolean> {
     if (this.#state === 'released') return Promise.resolve(false);
     const before = this.#state;
     this.#state = 'released';
     this.#onLost = undefined;
     const engine = this.#engine;
     engine.unhold(this, this.#nodes);
+    if (before === 'held') engine.metrics.released(engine.now() - this.#sentAt);
     if (this.#quorum !== undefined) {
       // Never throws: a replica that cannot be reached is owed the release (quorum.ts).
       return releaseQuorum(engine, this.#quorum, this.key, this.token, this.#maybe).then(

@@ -17,6 +17,8 @@ export interface NodeListener {
   refused(node: RedisNode, error: ShardlockError): void;
   lost(node: RedisNode, reason: DownReason): void;
   error(node: RedisNode, error: Error): void;
+  /** A batch call of `size` ops came back, or failed, after `roundTrip` ms. */
+  batch(node: RedisNode, size: number, roundTrip: number, failed: boolean): void;
 }
 
 /** What a node needs to know of its client. */
@@ -99,6 +101,7 @@ export class RedisNode {
       },
       () => this.#flushOrphans(),
       (redisKey, arg) => this.#orphan(redisKey, arg),
+      (size, roundTrip, failed) => listener.batch(this, size, roundTrip, failed),
     );
     conn.on('ready', () => void this.#contact());
     conn.on('close', () => {

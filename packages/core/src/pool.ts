@@ -74,12 +74,14 @@ export class NodePool {
    * Connects to every node; first contacts are read in the background, and decided on
    * together once every node has answered or failed ({@link NodePool.ready}).
    * @param onLost - told when a node is marked down, for the locks held on it
+   * @param onBatch - told of every batch call, for metrics and the `batch` channel
    */
   constructor(
     options: ResolvedClientOptions,
     runtime: Runtime,
     emit: Emit,
     onLost: (node: RedisNode) => void,
+    onBatch: (node: RedisNode, size: number, roundTrip: number, failed: boolean) => void,
   ) {
     this.#options = options;
     this.#rt = runtime;
@@ -88,6 +90,7 @@ export class NodePool {
     this.#syncRetry = Math.min(options.healthCheckInterval, options.handoffWindow);
     this.#listener = {
       contact: (node, hello) => this.#contact(node, hello),
+      batch: onBatch,
       refused: (node, error) => this.#refused(node, error),
       lost: (node, reason) => {
         if (this.#closed) return;

@@ -14,6 +14,8 @@ export interface Target {
   readonly key: string;
   /** `all of 3 keys`; the quoted key when absent (built only for an error message). */
   readonly what?: string;
+  /** How many locks a grant is (`acquireMany`'s keys); 1 when absent. */
+  readonly keys?: number;
 }
 
 const EXPIRED = Symbol('expired');
@@ -45,11 +47,14 @@ export function retry<T extends object>(
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
   const started = engine.runtime.now();
-  return attempt().then((result) =>
-    typeof result === 'number'
-      ? retryLoop(engine, target, attempt, free, options, { started, heldFor: result })
-      : result,
-  );
+  return attempt().then((result) => {
+    if (typeof result === 'number') {
+      engine.metrics.contended();
+      return retryLoop(engine, target, attempt, free, options, { started, heldFor: result });
+    }
+    engine.metrics.granted(engine.runtime.now() - started, target.keys);
+    return result;
+  });
 }
 
 /** The first attempt, made before the loop: when, and how long the holder's lease lasts. */
@@ -107,7 +112,12 @@ async function retryLoop<T extends object>(
       }
     }
     if (result === EXPIRED) throw timeout(engine, target, tries + 1, started);
-    if (typeof result !== 'number') return result;
+    if (typeof result !== 'number') {
+      engine.metrics.granted(rt.now() - started, target.keys);
+      return result;
+    }
+    // The first attempt made before the loop was counted there.
+    if (tries > 0 || first === undefined) engine.metrics.contended();
     const delay = Math.min(backoff(policy, tries + 1, result, rt.random), until - rt.now());
     if (tries >= policy.attempts || delay < 0) throw timeout(engine, target, tries + 1, started);
     await sleep(rt, delay, signal, target.key);
@@ -182,6 +192,7 @@ function timeout(
   attempts: number,
   started: number,
 ): LockTimeoutError {
+  engine.metrics.timedOut();
   const waited = Math.round(engine.runtime.now() - started);
   return new LockTimeoutError(
     `could not acquire ${target.what ?? JSON.stringify(target.key)} in ${attempts} attempts over ${waited} ms: it is held by another owner`,
