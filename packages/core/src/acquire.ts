@@ -1,4 +1,4 @@
-import { traceAcquire } from './diagnostics.js';
+import { acquireChannel, traceAcquire } from './diagnostics.js';
 import type { LockEngine } from './engine.js';
 import type { Lock } from './lock.js';
 import type { ResolvedAcquireOptions } from './acquire-options.js';
@@ -15,13 +15,14 @@ export function acquireLock(
   key: string,
   options: ResolvedAcquireOptions,
 ): Promise<Lock> {
-  return traceAcquire(engine.client, key, 1, options.ttl, () =>
-    retry(
-      engine,
-      { key },
-      () => engine.tryOnce(key, options.ttl),
-      (lock) => lock.release(),
-      options,
-    ),
-  );
+  const run = (): Promise<Lock> =>
+    retry(engine, { key }, () => engine.tryOnce(key, options.ttl), releaseLock, options);
+  // The closure for the trace only when someone listens.
+  return acquireChannel.hasSubscribers
+    ? traceAcquire(engine.client, key, 1, options.ttl, run)
+    : run();
+}
+
+function releaseLock(lock: Lock): Promise<boolean> {
+  return lock.release();
 }

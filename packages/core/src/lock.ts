@@ -34,11 +34,9 @@ export class Lock implements AsyncDisposable {
   readonly key: string;
   /** This grant's random token; only it can extend or release the lock. */
   readonly token: string;
-  /**
-   * Fencing token: strictly greater than the fence of any earlier grant of this key. Pass
-   * it to the protected resource, which rejects writes with a fence older than one it saw.
-   */
-  readonly fence: bigint;
+  /** The fence as the servers gave it (µs-scale, below 2^53, so exact as a number). */
+  readonly #fence: number;
+  #fenceBig: bigint | undefined;
   readonly #engine: LockEngine;
   #nodes: readonly RedisNode[];
   /**
@@ -75,10 +73,19 @@ export class Lock implements AsyncDisposable {
     this.#generation = generation;
     this.key = key;
     this.token = token;
-    this.fence = BigInt(fence);
+    this.#fence = fence;
     this.#ttl = ttl;
     this.#deadline = sentAt + engine.validity(ttl);
     this.#sentAt = sentAt;
+  }
+
+  /**
+   * Fencing token: strictly greater than the fence of any earlier grant of this key. Pass
+   * it to the protected resource, which rejects writes with a fence older than one it saw.
+   */
+  get fence(): bigint {
+    // Made on first read: most locks never show their fence, and a BigInt is an allocation.
+    return (this.#fenceBig ??= BigInt(this.#fence));
   }
 
   /** The node that owns the key (during a handoff the lease is on its old owner too). */
@@ -167,7 +174,7 @@ export class Lock implements AsyncDisposable {
     const results = await Promise.allSettled([
       ...held.map((node) => engine.send(node, this.key, OP_EXTEND, this.token, checked)),
       ...added.map((node) =>
-        engine.send(node, this.key, OP_ACQUIRE, this.token, checked, Number(this.fence)),
+        engine.send(node, this.key, OP_ACQUIRE, this.token, checked, this.#fence),
       ),
     ]);
     // Released or lost while the replies travelled: the release also went to `added`.
