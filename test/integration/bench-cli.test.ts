@@ -170,13 +170,13 @@ describe('the embedded cluster', () => {
       const exit = await runCli([
         'bench',
         '--nodes-count',
-        '1,2',
+        '1,3',
         '--duration',
         '0.2',
         '--concurrency',
         '4',
         '--contenders',
-        'shardlock,raw',
+        'shardlock,raw,redlock-3',
         '--json',
         '-',
         '--out',
@@ -185,11 +185,13 @@ describe('the embedded cluster', () => {
       expect(exit.stderr).not.toMatch(/^shardlock: /m);
       expect(exit.code).toBe(0);
       const pids = pidsIn(exit.stderr);
-      expect(pids).toHaveLength(3);
+      expect(pids).toHaveLength(4);
       expect(pids.some(alive)).toBe(false);
+      // A sweep runs redlock-3 at the size it fits and says it skipped the other.
+      expect(exit.stderr).toContain('redlock-3: skipped, needs at least 3 nodes');
       const report = JSON.parse(exit.stdout) as BenchReport;
-      checkSchema(report, ['shardlock', 'raw', 'shardlock', 'raw']);
-      expect(report.results.map((r) => r.nodes)).toEqual([1, 1, 2, 2]);
+      checkSchema(report, ['shardlock', 'raw', 'shardlock', 'raw', 'redlock-3']);
+      expect(report.results.map((r) => r.nodes)).toEqual([1, 1, 3, 3, 3]);
       expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).toEqual(report);
       expect(readFileSync(join(dir, 'throughput.svg'), 'utf8')).toMatch(/^<svg[^>]+viewBox/);
       expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<svg');

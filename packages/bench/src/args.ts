@@ -122,7 +122,7 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       throw new UsageError(`--${flag} applies to --nodes only`);
   }
   const nodeCounts = external ? [nodes.length] : parseCounts(values['nodes-count'] ?? '5');
-  const contenders = parseContenders(values.contenders, values.replicas, Math.min(...nodeCounts));
+  const contenders = parseContenders(values.contenders, values.replicas, Math.max(...nodeCounts));
   return {
     nodes,
     nodeCounts,
@@ -178,7 +178,7 @@ function parseCounts(text: string): number[] {
 function parseContenders(
   text: string | undefined,
   replicas: string | undefined,
-  fewestNodes: number,
+  mostNodes: number,
 ): string[] {
   let names = text === undefined ? [...DEFAULT_CONTENDERS] : text.split(',').map((n) => n.trim());
   for (const name of names) {
@@ -198,14 +198,14 @@ function parseContenders(
     // Ours first, as in the default order.
     names = [...asked, ...names.filter((name) => !modes.includes(name))];
   }
-  // Contenders that need more nodes than the run has are left out of the default set, and
-  // refused when asked for by name.
-  const runnable = names.filter((name) => CONTENDERS.get(name)!.minNodes <= fewestNodes);
+  // Contenders that need more nodes than the run's largest size are left out of the default
+  // set, and refused when asked for by name; a sweep runs the others at the sizes they fit.
+  const runnable = names.filter((name) => CONTENDERS.get(name)!.minNodes <= mostNodes);
   if ((text !== undefined || asked !== undefined) && runnable.length !== names.length) {
     const missing = names.find((name) => !runnable.includes(name))!;
     if (text !== undefined || asked?.includes(missing)) {
       throw new UsageError(
-        `${missing} needs at least ${CONTENDERS.get(missing)!.minNodes} nodes; the run has ${fewestNodes}`,
+        `${missing} needs at least ${CONTENDERS.get(missing)!.minNodes} nodes; the run has ${mostNodes}`,
       );
     }
   }

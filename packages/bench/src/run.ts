@@ -102,7 +102,13 @@ async function runContenders(
   output: BenchOutput,
   signal: AbortSignal,
 ): Promise<ContenderResult[]> {
-  const contenders = args.contenders.map((name) => CONTENDERS.get(name)!);
+  const contenders = args.contenders
+    .map((name) => CONTENDERS.get(name)!)
+    .filter((contender) => {
+      if (contender.minNodes <= nodes.length) return true;
+      output.line(`  ${contender.name}: skipped, needs at least ${contender.minNodes} nodes`);
+      return false;
+    });
   const sessions: ContenderSession[] = [];
   try {
     for (const contender of contenders) {

@@ -71,7 +71,9 @@ describe('bench flags', () => {
   });
 
   it('leaves out of the default set a contender that needs more nodes than the run has', () => {
-    expect(parseBenchArgs(['--nodes-count', '1,3']).contenders).not.toContain('redlock-3');
+    // A sweep runs it at the sizes it fits (run.ts skips the others); not on 2 nodes at all.
+    expect(parseBenchArgs(['--nodes-count', '1,3']).contenders).toContain('redlock-3');
+    expect(parseBenchArgs(['--nodes-count', '1,2']).contenders).not.toContain('redlock-3');
   });
 
   it('parses external nodes with credentials and TLS, starting nothing', () => {
@@ -157,7 +159,12 @@ describe('--replicas', () => {
     ).toEqual(['shardlock', 'shardlock-q5', 'raw', 'redlock-3']);
   });
 
-  it('leaves a quorum too large for a smaller size of a sweep out of the default run', () => {
-    expect(parseBenchArgs(['--nodes-count', '1,5']).contenders).not.toContain('shardlock-q3');
+  it('keeps a quorum for the sizes of a sweep it fits, and refuses it when none does', () => {
+    expect(parseBenchArgs(['--nodes-count', '1,5']).contenders).toContain('shardlock-q3');
+    expect(parseBenchArgs(['--nodes-count', '1,2']).contenders).not.toContain('shardlock-q3');
+    usage(
+      ['--nodes-count', '1,3', '--replicas', '5'],
+      /shardlock-q5 needs at least 5 nodes; the run has 3/,
+    );
   });
 });
