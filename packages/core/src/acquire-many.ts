@@ -1,4 +1,4 @@
-import { traceAcquire } from './diagnostics.js';
+import { acquireChannel, traceAcquire } from './diagnostics.js';
 import { InvalidArgumentError, NodeQuarantinedError, type ShardlockError } from './errors.js';
 import type { LockEngine } from './engine.js';
 import { Lock } from './lock.js';
@@ -46,14 +46,25 @@ export function acquireMany(
   keys: readonly string[],
   options: ResolvedAcquireOptions,
 ): Promise<LockGroup> {
-  return traceAcquire(engine.client, keys[0]!, keys.length, options.ttl, () =>
-    retry(
-      engine,
-      { key: keys[0]!, what: `all of ${keys.length} keys`, keys: keys.length },
-      () => attemptAll(engine, keys, options.ttl),
-      (group) => group.release(),
-      options,
-    ),
+  if (acquireChannel.hasSubscribers) {
+    return traceAcquire(engine.client, keys[0]!, keys.length, options.ttl, () =>
+      retryAll(engine, keys, options),
+    );
+  }
+  return retryAll(engine, keys, options);
+}
+
+function retryAll(
+  engine: LockEngine,
+  keys: readonly string[],
+  options: ResolvedAcquireOptions,
+): Promise<LockGroup> {
+  return retry(
+    engine,
+    { key: keys[0]!, what: `all of ${keys.length} keys`, keys: keys.length },
+    () => attemptAll(engine, keys, options.ttl),
+    (group) => group.release(),
+    options,
   );
 }
 

@@ -15,12 +15,15 @@ export function acquireLock(
   key: string,
   options: ResolvedAcquireOptions,
 ): Promise<Lock> {
-  const run = (): Promise<Lock> =>
-    retry(engine, { key }, () => engine.tryOnce(key, options.ttl), releaseLock, options);
-  // The closure for the trace only when someone listens.
-  return acquireChannel.hasSubscribers
-    ? traceAcquire(engine.client, key, 1, options.ttl, run)
-    : run();
+  // A closure for the trace only when someone listens: this is every acquire's path.
+  if (acquireChannel.hasSubscribers) {
+    return traceAcquire(engine.client, key, 1, options.ttl, () => retryKey(engine, key, options));
+  }
+  return retryKey(engine, key, options);
+}
+
+function retryKey(engine: LockEngine, key: string, options: ResolvedAcquireOptions): Promise<Lock> {
+  return retry(engine, { key }, () => engine.tryOnce(key, options.ttl), releaseLock, options);
 }
 
 function releaseLock(lock: Lock): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { publishEvent, traceAcquire } from './diagnostics.js';
+import { acquireChannel, publishEvent, traceAcquire } from './diagnostics.js';
 import type { MetricsSnapshot } from './metrics.js';
 import {
   checkForceReleaseOptions,
@@ -22,7 +22,7 @@ import {
   type WithLockOptions,
 } from './acquire-options.js';
 import { LockEngine } from './engine.js';
-import { InvalidArgumentError, NodeUnavailableError } from './errors.js';
+import { asError, InvalidArgumentError, NodeUnavailableError } from './errors.js';
 import type { LockClientEvents } from './events.js';
 import { RUNTIME } from './internal-symbols.js';
 import type { Lock } from './lock.js';
@@ -134,7 +134,7 @@ export class LockClient extends EventEmitter<LockClientEvents> {
       const checked = this.#engine.checkKey(key);
       return acquireLock(this.#engine, checked, resolveAcquireOptions(this.#engine, options));
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return Promise.reject(asError(error));
     }
   }
 
@@ -153,23 +153,29 @@ export class LockClient extends EventEmitter<LockClientEvents> {
     const checked = engine.checkKey(key);
     const { ttl, signal } = resolveAcquireOptions(engine, options);
     if (signal?.aborted === true) throw abortError(signal, checked);
-    return traceAcquire(this, checked, 1, ttl, async () => {
-      const started = engine.now();
-      const result = await bounded(
-        engine,
-        engine.tryOnce(checked, ttl),
-        Number.POSITIVE_INFINITY,
-        signal,
-        checked,
-        (lock) => lock.release(),
-      );
-      if (typeof result !== 'object') {
-        engine.metrics.contended();
-        return null;
-      }
-      engine.metrics.granted(engine.now() - started);
-      return result;
-    });
+    if (acquireChannel.hasSubscribers) {
+      return traceAcquire(this, checked, 1, ttl, () => this.#tryOnce(checked, ttl, signal));
+    }
+    return this.#tryOnce(checked, ttl, signal);
+  }
+
+  async #tryOnce(key: string, ttl: number, signal: AbortSignal | undefined): Promise<Lock | null> {
+    const engine = this.#engine;
+    const started = engine.now();
+    const result = await bounded(
+      engine,
+      engine.tryOnce(key, ttl),
+      Number.POSITIVE_INFINITY,
+      signal,
+      key,
+      (lock) => lock.release(),
+    );
+    if (typeof result !== 'object') {
+      engine.metrics.contended();
+      return null;
+    }
+    engine.metrics.granted(engine.now() - started);
+    return result;
   }
 
   /**

@@ -109,8 +109,9 @@ export function publishEvent(client: object, event: string, payload: unknown): v
 }
 
 /**
- * Runs an acquire traced on the `acquire` channel when someone subscribes; else just runs
- * it (one property read). @internal
+ * Runs an acquire traced on the `acquire` channel. Callers check
+ * `acquireChannel.hasSubscribers` first, so that an untraced acquire builds no closure.
+ * @internal
  */
 export function traceAcquire<T>(
   client: object,
@@ -119,6 +120,5 @@ export function traceAcquire<T>(
   ttl: number,
   run: () => Promise<T>,
 ): Promise<T> {
-  if (!acquireChannel.hasSubscribers) return run();
   return acquireChannel.tracePromise(run, { client, key, keys, ttl });
 }

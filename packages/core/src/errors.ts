@@ -180,3 +180,8 @@ export class SettingsMismatchError extends ShardlockError {
 export class CommandError extends ShardlockError {
   override readonly code = 'ERR_COMMAND_FAILED';
 }
+
+/** What was thrown, as an `Error`: the client throws only errors, anything else is wrapped. */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,4 +1,4 @@
-import { LockLostError } from './errors.js';
+import { asError, LockLostError } from './errors.js';
 import { isArray, type LockEngine } from './engine.js';
 import { Lock } from './lock.js';
 import type { ReplicaSet } from './membership/types.js';
@@ -167,7 +167,7 @@ function quorumRound(
   try {
     found = engine.replicaSetsNow(key);
   } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    return Promise.reject(asError(error));
   }
   if (!isArray(found)) return found.then((sets) => proposeTo(engine, key, ttl, round, sets));
   return proposeTo(engine, key, ttl, round, found);

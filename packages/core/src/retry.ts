@@ -1,4 +1,5 @@
 import {
+  asError,
   LockTimeoutError,
   NodeQuarantinedError,
   NodeUnavailableError,
@@ -44,7 +45,7 @@ export function retry<T extends object>(
   try {
     engine.checkOpen();
   } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    return Promise.reject(asError(error));
   }
   const started = engine.runtime.now();
   return attempt().then((result) => {
@@ -179,11 +180,6 @@ export function bounded<T extends object>(
       },
     );
   });
-}
-
-/** What an attempt threw, as the error it is (attempts throw only errors). */
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 function timeout(
