@@ -9,6 +9,7 @@ import {
 } from '@shardlock/core';
 import { makeSelfSignedCert, RedisNode, stopAllNodes, type TlsFiles } from '../harness/index.js';
 import { runCli, spawnCli } from '../support/cli.js';
+import { LOCK_USER_RULE } from '../support/acl.js';
 
 // The operator's calls and the `shardlock` command with an ACL user and password, and over
 // TLS, against real redis-server processes.
@@ -18,27 +19,6 @@ afterAll(async () => {
   await stopAllNodes();
   for (const tls of tlsDirs) rmSync(tls.dir, { recursive: true, force: true });
 });
-
-/** The README's lock-user rule (core-security.test.ts runs a client with exactly it). */
-const LOCK_USER_RULE = [
-  'resetkeys',
-  '~shardlock:*',
-  '-@all',
-  '+evalsha',
-  '+eval',
-  '+set',
-  '+get',
-  '+pexpire',
-  '+pttl',
-  '+del',
-  '+time',
-  '+hget',
-  '+hset',
-  '+hgetall',
-  '+info',
-  '+ping',
-  '+client|setname',
-];
 
 async function collect(iterator: AsyncIterable<LockListEntry>): Promise<LockListEntry[]> {
   const entries: LockListEntry[] = [];

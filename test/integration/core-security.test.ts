@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LockClient, NodePermissionError, type NodeErrorEvent } from '@shardlock/core';
 import { makeSelfSignedCert, RedisNode, stopAllNodes } from '../harness/index.js';
+import { LOCK_USER_RULE } from '../support/acl.js';
 
 // The harness starts these nodes empty for this file, so no lock was granted on an earlier run
 // of theirs: the restart quarantine is off here (core-membership.test.ts tests it).
@@ -16,30 +17,6 @@ async function roundTrip(client: LockClient, key: string): Promise<void> {
   expect(await client.tryAcquire(key)).toBeNull();
   expect(await lock.release()).toBe(true);
 }
-
-/**
- * The ACL rule the core README gives a lock user: its key prefix, EVALSHA and EVAL, the
- * commands the scripts call, INFO and PING for first contact and health, CLIENT SETNAME.
- */
-const LOCK_USER_RULE = [
-  'resetkeys',
-  '~shardlock:*',
-  '-@all',
-  '+evalsha',
-  '+eval',
-  '+set',
-  '+get',
-  '+pexpire',
-  '+pttl',
-  '+del',
-  '+time',
-  '+hget',
-  '+hset',
-  '+hgetall',
-  '+info',
-  '+ping',
-  '+client|setname',
-];
 
 describe('authentication and TLS pass through to ioredis', () => {
   it('a user with exactly the documented ACL rule can do everything', async () => {
