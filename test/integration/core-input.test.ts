@@ -79,6 +79,11 @@ const BAD_CALLS: [string, () => Promise<unknown>, RegExp][] = [
     () => client.acquire('k', { signal: loose({ aborted: false }) }),
     /signal must be an AbortSignal/,
   ],
+  [
+    'fair not a boolean',
+    () => client.acquire('k', { fair: loose('yes') }),
+    /fair must be a boolean/,
+  ],
   ['tryAcquire with an empty key', () => client.tryAcquire(''), /lock key/],
   ['tryAcquire with a bad ttl', () => client.tryAcquire('k', { ttl: 0 }), /ttl must be/],
   [
@@ -150,6 +155,16 @@ describe('bad input is refused before any command reaches Redis', () => {
     ).toThrow(/defaultTtl/);
     expect(() => new LockClient(loose({ nodes: nodeSpecs(nodes), ttl: 5 }))).toThrow(
       /unknown LockClient option "ttl"/,
+    );
+    // A fair line needs waiting marks and one owner per key.
+    expect(() => new LockClient({ nodes: nodeSpecs(nodes), fair: true, wakeUp: false })).toThrow(
+      /fair: true needs wakeUp/,
+    );
+    expect(() => new LockClient({ nodes: nodeSpecs(nodes), fair: true, replicas: 3 })).toThrow(
+      /fair: true needs replicas: 1/,
+    );
+    expect(() => new LockClient(loose({ nodes: nodeSpecs(nodes), wakeUp: 1 }))).toThrow(
+      /wakeUp must be a boolean/,
     );
     const after = await Promise.all(
       raw.map(

@@ -38,6 +38,27 @@ describe('authentication and TLS pass through to ioredis', () => {
     expect(fenced).toBeGreaterThan(0n);
     const group = await client.acquireMany(['rule-a', 'rule-b']);
     expect(await group.release()).toBe(true);
+    // A waiter's mark, its subscriber (SUBSCRIBE on the prefix's channel) and the release's
+    // PUBLISH: woken long before its next poll (5 s).
+    const background: unknown[] = [];
+    client.on('backgroundError', (error) => background.push(error));
+    const held = await client.acquire('rule-hot', { ttl: 20_000 });
+    const other = new LockClient({
+      nodes: [{ id: 'rule', port: node.port }],
+      redis: { username: 'locker', password: 'rule-pw' },
+    });
+    other.on('backgroundError', (error) => background.push(error));
+    const waiting = other.acquire('rule-hot', {
+      waitTimeout: 20_000,
+      retry: { delay: 5_000, maxDelay: 5_000, jitter: 0 },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const releasedAt = performance.now();
+    await held.release();
+    await (await waiting).release();
+    expect(performance.now() - releasedAt).toBeLessThan(2_500);
+    expect(background).toEqual([]);
+    await other.close();
     expect(errors).toEqual([]);
     await client.close();
   });

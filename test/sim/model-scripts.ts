@@ -6,11 +6,19 @@ import {
   BATCH_SCRIPT,
   OP_ACQUIRE,
   OP_EXTEND,
+  OP_FAIR,
   OP_FENCE,
+  OP_FORGET,
+  OP_MARK,
+  OP_POLITE,
   OP_QUORUM,
+  OP_QUORUM_MARK,
+  OP_RELEASE,
+  OP_WAIT,
   RECORD_SCRIPT,
   TOKEN_LENGTH,
   TOO_LOW,
+  WAIT_MARGIN,
 } from '@shardlock/core/internal';
 import { compareError, format0, integerReply, luaMax, luaSub, luaToNumber } from './model-lua.js';
 
@@ -42,6 +50,10 @@ export interface Server {
   hgetall(key: Arg): Reply<string[]>;
   hget(key: Arg, field: Arg): Reply<string | false>;
   hset(key: Arg, field: Arg, value: Arg): Reply<number>;
+  hdel(key: Arg, field: Arg): Reply<number>;
+  exists(key: Arg): Reply<number>;
+  /** Delivers nothing in the model: its waiters fall back to their polls. */
+  publish(channel: Arg, message: Arg): Reply<number>;
 }
 
 /** One script's text, for Redis's error suffix: ` script: <sha1>, on @user_script:<line>.` */
@@ -87,10 +99,11 @@ const BL = {
   acquirePexpire: B.line("redis.call('PEXPIRE', key, ttl)", 2),
   acquireGet: B.line("counter = tonumber(redis.call('GET', KEYS[1]) or '0')", 2),
   time: B.line("local t = redis.call('TIME')"),
-  max: B.line('counter = math.max(now, counter + 1, floor + 1)'),
+  max: B.line('counter = math.max(clock(), counter + 1, floor + 1)'),
   pttl: B.line("local pttl = redis.call('PTTL', key)"),
   extendPexpire: B.line("redis.call('PEXPIRE', key, string.sub(arg,"),
   del: B.line("redis.call('DEL', key)"),
+  exists: B.line("if redis.call('EXISTS', KEYS[1] .. ':w:' .. key) == 1 then"),
   qTtl: B.line('local ttl = string.sub(rest, 1, eq - 1)'),
   qLeft: B.line("local left = redis.call('PTTL', key)"),
   qGet: B.line("counter = counter or tonumber(redis.call('GET', KEYS[1]) or '0')"),
@@ -109,6 +122,7 @@ export function runBatch(
   let now: number | undefined;
   let dirty = false;
   const out: (number | string)[] = [];
+  const clock = (): number => (now ??= micros(B.call(BL.time, r.time())));
   const load = (line: number): number | undefined => {
     const stored = B.call(line, r.get(keys[0]));
     return luaToNumber(stored === false ? '0' : stored);
@@ -133,21 +147,31 @@ export function runBatch(
       continue;
     }
     const token = luaSub(arg, 2, TOKEN_LENGTH + 1);
-    if (op === OP_QUORUM) {
+    if (op === OP_QUORUM || op === OP_QUORUM_MARK) {
       const q = quorumAcquire(r, key, token, luaSub(arg, TOKEN_LENGTH + 2), counter, load);
       counter = q.counter;
       dirty ||= q.dirty;
+      if (op === OP_QUORUM_MARK && q.waitFor !== undefined)
+        mark(r, clock, waitKey(keys[0], key), token, q.waitFor);
       out.push(q.reply);
       continue;
     }
-    if (op !== OP_ACQUIRE) {
+    if (op === OP_FORGET) {
+      r.hdel(waitKey(keys[0], key), token);
+      out.push(0);
+      continue;
+    }
+    if (op === OP_EXTEND || op === OP_RELEASE) {
       const held = r.get(key);
       if (held instanceof ErrorReply) out.push(`E${held.err}`);
       else if (held !== token) out.push(0);
       else {
         if (op === OP_EXTEND)
           B.call(BL.extendPexpire, r.pexpire(key, luaSub(arg, TOKEN_LENGTH + 2)));
-        else B.call(BL.del, r.del(key)); // any op but a, e, f releases
+        else {
+          B.call(BL.del, r.del(key));
+          if (B.call(BL.exists, r.exists(waitKey(keys[0], key))) === 1) r.publish(keys[0], key);
+        }
         out.push(1);
       }
       continue;
@@ -159,13 +183,19 @@ export function runBatch(
       floor = luaToNumber(ttl.slice(colon + 1));
       ttl = ttl.slice(0, colon);
     }
+    const wait = op === OP_ACQUIRE ? undefined : waitKey(keys[0], key);
+    const yieldTo =
+      wait !== undefined && (op === OP_POLITE || op === OP_WAIT || op === OP_FAIR)
+        ? ahead(r, clock, wait, token, op !== OP_POLITE)
+        : undefined;
     let failed: string | undefined;
     let granted = false;
-    const set = r.setNxPx(key, token, ttl);
+    let held: Reply<string | false> | undefined;
+    const set = yieldTo === undefined ? r.setNxPx(key, token, ttl) : false;
     if (set instanceof ErrorReply) failed = set.err;
     else if (set === 'OK') granted = true;
     else {
-      const held = r.get(key);
+      held = r.get(key);
       if (held instanceof ErrorReply) failed = held.err;
       else if (held === token) {
         B.call(BL.acquirePexpire, r.pexpire(key, ttl));
@@ -175,18 +205,22 @@ export function runBatch(
     if (failed !== undefined) out.push(`E${failed}`);
     else if (granted) {
       counter ??= load(BL.acquireGet);
-      now ??= micros(B.call(BL.time, r.time()));
-      // math.max's arguments are evaluated left to right: counter + 1 fails first.
+      // math.max's arguments are evaluated left to right: clock() first, then counter + 1.
+      const t = clock();
       if (counter === undefined)
         throw B.lua(BL.max, "attempt to perform arithmetic on local 'counter' (a nil value)");
       if (floor === undefined)
         throw B.lua(BL.max, "attempt to perform arithmetic on local 'floor' (a nil value)");
-      counter = luaMax(now, counter + 1, floor + 1);
+      counter = luaMax(t, counter + 1, floor + 1);
       dirty = true;
+      if (wait !== undefined && op !== OP_MARK) r.hdel(wait, token);
       out.push(integerReply(counter));
     } else {
-      const pttl = B.call(BL.pttl, r.pttl(key));
-      out.push(integerReply(-1 - Math.max(pttl, 0)));
+      let pttl = B.call(BL.pttl, r.pttl(key));
+      if (held === false && yieldTo !== undefined) pttl = yieldTo;
+      pttl = Math.max(pttl, 0);
+      if (wait !== undefined) mark(r, clock, wait, token, pttl);
+      out.push(integerReply(-1 - pttl));
     }
   }
   if (dirty) B.call(BL.save, r.set(keys[0], format0(counter!)));
@@ -201,7 +235,7 @@ function quorumAcquire(
   rest: string,
   counterIn: number | undefined,
   load: (line: number) => number | undefined,
-): { reply: number | string; counter: number | undefined; dirty: boolean } {
+): { reply: number | string; counter: number | undefined; dirty: boolean; waitFor?: number } {
   let counter = counterIn;
   const at = rest.indexOf('=');
   if (at < 0) throw B.lua(BL.qTtl, "attempt to perform arithmetic on local 'eq' (a nil value)");
@@ -222,10 +256,56 @@ function quorumAcquire(
     return { reply: integerReply(proposal), counter: above ? proposal : counter, dirty: above };
   }
   if (mine !== false) {
-    const left = B.call(BL.qLeft, r.pttl(key));
-    return { reply: integerReply(-1 - Math.max(left, 0)), counter, dirty: false };
+    const left = Math.max(B.call(BL.qLeft, r.pttl(key)), 0);
+    return { reply: integerReply(-1 - left), counter, dirty: false, waitFor: left };
   }
   return { reply: `${TOO_LOW}${format0(counter)}`, counter, dirty: false };
+}
+
+/** The hash of `key`'s waiting marks: `KEYS[1] .. ':w:' .. key`. */
+const waitKey = (fenceKey: string | undefined, key: string | undefined): string =>
+  `${fenceKey!}:w:${key!}`;
+
+/** The script's `mark`: records `token` as waiting `left` ms (and WAIT_MARGIN more). */
+function mark(r: Server, clock: () => number, wait: string, token: string, left: number): void {
+  const t = clock();
+  const entry = r.hget(wait, token);
+  if (entry instanceof ErrorReply) return;
+  const arrival = entry === false ? format0(t) : /^[^,]*/.exec(entry)![0];
+  const life = left + WAIT_MARGIN;
+  r.hset(wait, token, `${arrival},${format0(Math.floor(t / 1000) + life)}`);
+  const pttl = r.pttl(wait);
+  if (typeof pttl === 'number' && pttl < life) r.pexpire(wait, String(life));
+}
+
+/**
+ * The script's `ahead`: ms until the first live waiter ahead of `token` gives up (any other
+ * one, or with `fair` one marked earlier), dropping marks that ran out; undefined when none.
+ */
+function ahead(
+  r: Server,
+  clock: () => number,
+  wait: string,
+  token: string,
+  fair: boolean,
+): number | undefined {
+  const now = clock();
+  const ms = Math.floor(now / 1000);
+  const all = r.hgetall(wait);
+  if (all instanceof ErrorReply) return undefined;
+  const arrivalOf = (value: string): number => luaToNumber(/^\d+/.exec(value)?.[0]) ?? 0;
+  let mine = now;
+  for (let i = 0; i < all.length; i += 2) if (all[i] === token) mine = arrivalOf(all[i + 1]!);
+  let first: number | undefined;
+  for (let i = 0; i < all.length; i += 2) {
+    const value = all[i + 1]!;
+    const left = (luaToNumber(/,(\d+)$/.exec(value)?.[1]) ?? 0) - ms;
+    if (left <= 0) r.hdel(wait, all[i]);
+    else if (all[i] !== token && (!fair || arrivalOf(value) < mine)) {
+      if (first === undefined || left < first) first = left;
+    }
+  }
+  return first;
 }
 
 // ---- HELLO_SCRIPT ----
@@ -256,9 +336,12 @@ export function runHello(
   attempt('pexpire', r.pexpire(keys[1], '1000'));
   attempt('pttl', r.pttl(keys[1]));
   attempt('del', r.del(keys[1]));
+  attempt('exists', r.exists(keys[1]));
+  attempt('publish', r.publish(keys[1], ''));
   const record = attempt('hgetall', r.hgetall(keys[0])) ?? [];
   attempt('hget', r.hget(keys[0], 'settings'));
   attempt('hset', r.hset(keys[0], 'hello', format0(now)));
+  attempt('hdel', r.hdel(keys[0], 'probe'));
   return [runId, integerReply(uptime), integerReply(now), failures, record];
 }
 

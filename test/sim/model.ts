@@ -178,6 +178,25 @@ class Session implements Server {
     });
   }
 
+  hdel(key: Arg, field: Arg): Reply<number> {
+    return this.#run('hdel', [key, field], () => {
+      const entry = this.#lookup(key);
+      if (entry === undefined) return 0;
+      if (entry.type !== 'hash') return new ErrorReply(WRONGTYPE);
+      const removed = entry.fields.delete(field!) ? 1 : 0;
+      if (entry.fields.size === 0) this.keys.delete(key!);
+      return removed;
+    });
+  }
+
+  exists(key: Arg): Reply<number> {
+    return this.#run('exists', [key], () => (this.#lookup(key) === undefined ? 0 : 1));
+  }
+
+  publish(channel: Arg, message: Arg): Reply<number> {
+    return this.#run('publish', [channel, message], () => 0);
+  }
+
   hset(key: Arg, field: Arg, value: Arg): Reply<number> {
     return this.#run('hset', [key, field, value], () => {
       const added = hashSet(this.keys, key!, field!, value!, this.now);

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from './errors.js';
 import type { LockEngine } from './engine.js';
 import {
+  checkFair,
   resolveRetry,
   resolveWaitTimeout,
   type ResolvedRetryOptions,
@@ -18,6 +19,11 @@ export interface AcquireOptions {
   readonly waitTimeout?: number;
   /** Aborts the wait at once; a grant that arrives after the abort is released. */
   readonly signal?: AbortSignal;
+  /**
+   * Wait in line: a free key goes to the waiter that began to wait first, across processes.
+   * @default the client's `fair`
+   */
+  readonly fair?: boolean;
 }
 
 /** Options of `withLock()`. */
@@ -38,9 +44,10 @@ export interface ResolvedAcquireOptions {
   readonly waitTimeout: number | undefined;
   readonly signal: AbortSignal | undefined;
   readonly autoExtend: boolean;
+  readonly fair: boolean;
 }
 
-const ACQUIRE_KEYS = new Set(['ttl', 'retry', 'waitTimeout', 'signal']);
+const ACQUIRE_KEYS = new Set(['ttl', 'retry', 'waitTimeout', 'signal', 'fair']);
 const WITH_LOCK_KEYS = new Set([...ACQUIRE_KEYS, 'autoExtend']);
 
 /**
@@ -60,6 +67,7 @@ export function resolveAcquireOptions(
       waitTimeout: base.waitTimeout,
       signal: undefined,
       autoExtend: true,
+      fair: base.fair,
     };
   }
   checkKnownKeys(
@@ -83,6 +91,8 @@ export function resolveAcquireOptions(
     waitTimeout: resolveWaitTimeout(options.waitTimeout, base.waitTimeout),
     signal,
     autoExtend,
+    fair:
+      options.fair === undefined ? base.fair : checkFair(options.fair, base.wakeUp, base.replicas),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Redis, type Command, type RedisOptions } from 'ioredis';
 import type { ResolvedNodeSpec } from './node-spec.js';
 import { ScriptCaller } from './batch-command.js';
+import { asError } from './errors.js';
 import { BATCH_SCRIPT, type BatchReply } from './scripts/batch.js';
 import { HELLO_SCRIPT, RECORD_SCRIPT } from './scripts/contact.js';
 
@@ -27,6 +28,22 @@ export interface Connection {
   disconnect(): void;
   on(event: 'ready' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /**
+   * Opens a second connection, subscribed to `channel` (the waiters' wake-ups,
+   * docs/contention.md). Absent where there is no pub/sub (the simulator): waiters poll.
+   * @returns closes the subscriber
+   */
+  listen?(channel: string, handlers: ListenHandlers): () => void;
+}
+
+/** What a subscriber connection reports. */
+export interface ListenHandlers {
+  /** A message on the channel. */
+  message(text: string): void;
+  /** Subscribed (`true`, also again after a reconnect), or the connection dropped (`false`). */
+  state(up: boolean): void;
+  /** The subscription failed (a missing permission, say); the connection keeps retrying. */
+  error(error: Error): void;
 }
 
 /** How the client wants its connections made. */
@@ -93,6 +110,35 @@ export const ioredisConnection: ConnectionFactory = (spec, options) => {
     },
     quit: () => redis.quit(),
     disconnect: () => redis.disconnect(),
+    listen: (channel, handlers) => listen(spec, redisOptions, channel, handlers),
     on: (event: string, listener: (error: Error) => void) => redis.on(event, listener),
   };
 };
+
+/**
+ * A subscriber connection of its own (a connection in subscribe mode can run nothing else),
+ * with the lock connection's options: the same server, user, TLS and reconnects.
+ */
+function listen(
+  spec: ResolvedNodeSpec,
+  redisOptions: RedisOptions,
+  channel: string,
+  handlers: ListenHandlers,
+): () => void {
+  const loose = { ...redisOptions, connectionName: 'shardlock-wake' } as never;
+  const sub = spec.url === undefined ? new Redis(loose) : new Redis(spec.url, loose);
+  sub.on('message', (from: string, text: string) => {
+    if (from === channel) handlers.message(text);
+  });
+  // Subscribe on every ready, not only the first: no command waits in an offline queue, and
+  // a resubscription after a reconnect is what tells the waiters they may rely on it again.
+  sub.on('ready', () => {
+    sub.subscribe(channel).then(
+      () => handlers.state(true),
+      (error: unknown) => handlers.error(asError(error)),
+    );
+  });
+  sub.on('close', () => handlers.state(false));
+  sub.on('error', () => undefined);
+  return () => sub.disconnect();
+}

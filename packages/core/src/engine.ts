@@ -11,7 +11,16 @@ import { NodePool } from './pool.js';
 import type { Emit } from './events.js';
 import type { Runtime } from './runtime.js';
 import { tryQuorum } from './quorum.js';
-import { OP_ACQUIRE, OP_RELEASE, opArg, type BatchReply } from './scripts/batch.js';
+import {
+  needsCleanup,
+  OP_ACQUIRE,
+  OP_FORGET,
+  OP_RELEASE,
+  opArg,
+  type BatchReply,
+} from './scripts/batch.js';
+import { Turns } from './turns.js';
+import { Wakeups } from './wake.js';
 import { received } from './validate.js';
 
 // Past this many locks tracked on one node, expired ones are dropped (a lock the caller
@@ -38,6 +47,10 @@ export class LockEngine {
   readonly client: object;
   /** Counters and histograms of `client.metrics()`. */
   readonly metrics = new ClientMetrics();
+  /** The local lines: one acquire per key and process asks Redis (docs/contention.md). */
+  readonly turns: Turns;
+  /** Waiters waiting for releases, and the nodes' wake-up subscribers. */
+  readonly wakeups: Wakeups;
 
   /**
    * @param options - validated client options
@@ -51,6 +64,8 @@ export class LockEngine {
     this.#emit = emit;
     this.client = client;
     this.#lockPrefix = `${options.keyPrefix}lock:`;
+    this.turns = new Turns(runtime);
+    this.wakeups = new Wakeups(runtime, (error) => this.reportBackground(error));
     this.#minTtl = minTtlOf(options.driftFactor);
     this.#pool = new NodePool(
       options,
@@ -187,8 +202,7 @@ export class LockEngine {
   ): Promise<number> {
     // Acquires and releases whose replies are lost are released when the node answers again;
     // an extend's is not (the lock still holds there and decides for itself).
-    const cleanup = op === OP_ACQUIRE || op === OP_RELEASE;
-    const sent = node.run(this.#lockPrefix + key, opArg(op, token, ttl, floor), cleanup);
+    const sent = node.run(this.#lockPrefix + key, opArg(op, token, ttl, floor), needsCleanup(op));
     return sent.then((reply) => this.#number(reply, node, key));
   }
 
@@ -255,22 +269,32 @@ export class LockEngine {
    *   lease in ms (0 when a grant came back too late to be believed and was released)
    * @throws {@link NodeQuarantinedError}, {@link NodeUnavailableError}, {@link CommandError}
    */
-  tryOnce(key: string, ttl: number): Promise<Lock | number> {
+  tryOnce(
+    key: string,
+    ttl: number,
+    op: string = OP_ACQUIRE,
+    token?: string,
+  ): Promise<Lock | number> {
     // Not `async`: returning the quorum attempt's promise from one would cost two ticks.
-    if (this.options.replicas > 1) return tryQuorum(this, key, ttl);
-    return this.#tryOwner(key, ttl);
+    if (this.options.replicas > 1) return tryQuorum(this, key, ttl, op !== OP_ACQUIRE);
+    return this.#tryOwner(key, ttl, op, token ?? this.runtime.token());
   }
 
-  async #tryOwner(key: string, ttl: number): Promise<Lock | number> {
+  /**
+   * @param op - the acquire op: plain, or one that marks a waiter (docs/contention.md); a
+   *   handoff between owners always sends plain acquires (its waiters poll)
+   */
+  async #tryOwner(key: string, ttl: number, op: string, token: string): Promise<Lock | number> {
     const route = this.routeNow(key);
     // No await when the route is known now: a tick saved on every acquire.
     const nodes = isArray(route) ? route : await route;
-    const token = this.runtime.token();
     const sentAt = this.runtime.now();
-    if (nodes.length > 1) return this.#tryOnAll(nodes, key, token, ttl, sentAt);
+    // A fresh token: a loss on one node releases the others by token in the background, and
+    // the caller may reuse its token in the next try (docs/contention.md).
+    if (nodes.length > 1) return this.#tryOnAll(nodes, key, this.runtime.token(), ttl, sentAt);
     const node = nodes[0]!;
     const generation = node.generation;
-    const reply = await this.send(node, key, OP_ACQUIRE, token, ttl);
+    const reply = await this.send(node, key, op, token, ttl);
     if (reply < 0) return -1 - reply;
     return this.believable(new Lock(this, nodes, generation, key, token, reply, ttl, sentAt));
   }
@@ -307,6 +331,25 @@ export class LockEngine {
       throw error;
     }
     return this.believable(new Lock(this, nodes, generation, key, token, fence, ttl, sentAt));
+  }
+
+  /** The nodes a release of `key` may be announced from: where its waiters leave marks. */
+  wakeNodes(key: string): readonly RedisNode[] {
+    const membership = this.#pool.membership;
+    try {
+      if (this.options.replicas === 1) return membership.route(key, this.runtime.now());
+      return membership.replicaSets(key, this.runtime.now()).flatMap((set) => set.voters);
+    } catch {
+      // Not routable now (quarantine, a node not met yet): no wake-up to wait for, so poll.
+      return [];
+    }
+  }
+
+  /** Drops the waiting mark of a waiter that gave up, in the background (docs/contention.md). */
+  forgetWait(key: string, token: string): void {
+    for (const node of this.wakeNodes(key)) {
+      this.send(node, key, OP_FORGET, token, 0).catch(() => undefined);
+    }
   }
 
   /** The lock when it is still valid (and then tracked); else released, and 0. */

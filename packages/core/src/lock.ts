@@ -54,6 +54,8 @@ export class Lock implements AsyncDisposable {
   /** Quorum mode: the replicas that hold the lease, and the sets it needs majorities of. */
   #quorum: QuorumLease | undefined;
   #onLost: ((reason: LockLostReason) => void) | undefined;
+  /** Holds its key's turn in this process's line (docs/contention.md): pass it on when done. */
+  #inLine = false;
 
   /** @internal Made by the client; not for direct use. */
   constructor(
@@ -273,7 +275,10 @@ export class Lock implements AsyncDisposable {
     if (this.#quorum !== undefined) {
       // Never throws: a replica that cannot be reached is owed the release (quorum.ts).
       return releaseQuorum(engine, this.#quorum, this.key, this.token, this.#maybe).then(
-        (released) => released && before === 'held',
+        (released) => {
+          this.#leaveLine(false);
+          return released && before === 'held';
+        },
       );
     }
     return this.#releaseOwned(before);
@@ -284,7 +289,10 @@ export class Lock implements AsyncDisposable {
     const only = this.#nodes.length === 1 && this.#maybe.length === 0 ? this.#nodes[0]! : undefined;
     try {
       if (only !== undefined && !only.closed) {
-        const reply = await engine.send(only, this.key, OP_RELEASE, this.token, 0);
+        const sent = engine.send(only, this.key, OP_RELEASE, this.token, 0);
+        // The next local waiter's try goes into the same batch, right behind the release.
+        this.#leaveLine(true);
+        const reply = await sent;
         return reply === 1 && before === 'held';
       }
       // A removed node's connection is closed and its lease moot: nothing routes the key there.
@@ -294,6 +302,7 @@ export class Lock implements AsyncDisposable {
         [...nodes, ...maybe].map((node) => engine.send(node, this.key, OP_RELEASE, this.token, 0)),
       );
       this.#maybe = [];
+      this.#leaveLine(false);
       return (
         nodes.length > 0 &&
         before === 'held' &&
@@ -301,9 +310,26 @@ export class Lock implements AsyncDisposable {
       );
     } catch (error) {
       // Not released: calling release() again retries (the lease also expires by its TTL).
+      // The local line moves on all the same: its next waiter finds the key held, and waits.
       this.#state = before;
+      this.#leaveLine(false);
       throw error;
     }
+  }
+
+  /**
+   * The acquire took its turn in the key's local line; the lock keeps it until released or
+   * lost (docs/contention.md). @internal
+   */
+  joinLine(): void {
+    if (this.#state === 'held') this.#inLine = true;
+    else this.#engine.turns.pass(this.key, this, false);
+  }
+
+  #leaveLine(handoff: boolean): void {
+    if (!this.#inLine) return;
+    this.#inLine = false;
+    this.#engine.turns.pass(this.key, this, handoff);
   }
 
   // A method, not a field read: TypeScript would take the state checked before an await as
@@ -333,6 +359,7 @@ export class Lock implements AsyncDisposable {
     const onLost = this.#onLost;
     this.#onLost = undefined;
     onLost?.(reason);
+    this.#leaveLine(false);
   }
 
   /** Calls `listener` once, when the lock is found lost. @internal */

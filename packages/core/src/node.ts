@@ -1,4 +1,4 @@
-import type { Connection } from './connection.js';
+import type { Connection, ListenHandlers } from './connection.js';
 import { NodePermissionError, NodeUnavailableError, ShardlockError } from './errors.js';
 import { readHello, type Hello } from './hello.js';
 import type { ResolvedNodeSpec } from './node-spec.js';
@@ -65,6 +65,8 @@ export class RedisNode {
   /** `[redisKey, releaseArg, …]` of acquires whose replies were lost. */
   #orphans: string[] = [];
   #timer: unknown;
+  /** Closes the wake-up subscriber, once opened (`listen`). */
+  #unlisten: (() => void) | undefined;
 
   /**
    * @param spec - the node's validated spec
@@ -343,10 +345,20 @@ export class RedisNode {
     await this.close(timeout);
   }
 
+  /**
+   * Opens the node's wake-up subscriber, on its fence key's channel, once: on the first
+   * contention, not before (docs/contention.md). No-op where the connection has no pub/sub.
+   */
+  listen(handlers: ListenHandlers): void {
+    if (this.#unlisten !== undefined || this.#closed || this.#conn.listen === undefined) return;
+    this.#unlisten = this.#conn.listen(this.#settings.fenceKey, handlers);
+  }
+
   /** Closes the connection: politely when the node answers, at once otherwise. */
   async close(timeout: number): Promise<void> {
     this.#rt.clearTimeout(this.#timer);
     this.#closed = true;
+    this.#unlisten?.();
     this.#up = false;
     if (!this.#settledOnce) {
       this.#settledOnce = true;

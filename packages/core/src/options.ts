@@ -119,6 +119,23 @@ export interface LockClientOptions {
    */
   readonly restartQuarantine?: boolean;
   /**
+   * Wake waiters when a key is released instead of having them poll: a waiter that finds a
+   * key held leaves a short-lived mark on the key's node, and a release of a marked key
+   * notifies the waiting clients over one subscriber connection per node (opened on the
+   * first contention). Waiters in one process queue locally, and only the first of them asks
+   * Redis. `false` polls with the `retry` backoff, as before. docs/contention.md.
+   * @default true
+   */
+  readonly wakeUp?: boolean;
+  /**
+   * Serve waiters of a key in the order they began to wait, across processes: a free key
+   * goes to the waiter marked first (a waiter that died gives up its place when its mark
+   * runs out). Needs `wakeUp`; one owner per key (`replicas: 1`). Per call: `acquire`'s
+   * `fair`. docs/contention.md says what it costs.
+   * @default false
+   */
+  readonly fair?: boolean;
+  /**
    * Longest key, in UTF-16 code units.
    * @default 1024
    */
@@ -151,6 +168,8 @@ export interface ResolvedClientOptions {
   readonly failureThreshold: number;
   readonly handoffWindow: number;
   readonly restartQuarantine: boolean;
+  readonly wakeUp: boolean;
+  readonly fair: boolean;
   readonly redis: UserRedisOptions;
 }
 
@@ -197,6 +216,8 @@ export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
   failureThreshold: 2,
   handoffWindow: undefined,
   restartQuarantine: true,
+  wakeUp: true,
+  fair: false,
   redis: Object.freeze({}),
 });
 
@@ -216,6 +237,8 @@ const CLIENT_KEYS = new Set([
   'failureThreshold',
   'handoffWindow',
   'restartQuarantine',
+  'wakeUp',
+  'fair',
   'redis',
 ]);
 const RETRY_KEYS = new Set(['attempts', 'delay', 'maxDelay', 'jitter']);
@@ -275,10 +298,12 @@ export function resolveClientOptions(options: LockClientOptions): ResolvedClient
       detectionLagOf({ healthCheckInterval, failureThreshold, commandTimeout }),
   );
   const nodes = parseNodeSpecs(options.nodes);
+  const replicas = checkReplicas(options.replicas ?? d.replicas, nodes.length);
+  const wakeUp = checkBoolean(options.wakeUp ?? d.wakeUp, 'wakeUp');
   return Object.freeze({
     nodes,
     vnodes: checkInteger(options.vnodes ?? d.vnodes, 'vnodes', 1, 65_536),
-    replicas: checkReplicas(options.replicas ?? d.replicas, nodes.length),
+    replicas,
     keyPrefix,
     defaultTtl,
     maxTtl,
@@ -305,8 +330,28 @@ export function resolveClientOptions(options: LockClientOptions): ResolvedClient
       options.restartQuarantine ?? d.restartQuarantine,
       'restartQuarantine',
     ),
+    wakeUp,
+    fair: checkFair(options.fair ?? d.fair, wakeUp, replicas),
     redis,
   });
+}
+
+/**
+ * Validates `fair` (of the client or of one call): a boolean, and `true` only where waiters
+ * are marked (`wakeUp`) and each key has one owner to keep its line.
+ * @throws {@link InvalidArgumentError}
+ */
+export function checkFair(fair: unknown, wakeUp: boolean, replicas: number): boolean {
+  const checked = checkBoolean(fair, 'fair');
+  if (checked && !wakeUp) {
+    throw new InvalidArgumentError('fair: true needs wakeUp: the line is kept in waiting marks');
+  }
+  if (checked && replicas !== 1) {
+    throw new InvalidArgumentError(
+      `fair: true needs replicas: 1 (received ${replicas}): a quorum of replicas keeps no single line`,
+    );
+  }
+  return checked;
 }
 
 /**

@@ -3,7 +3,16 @@ import { isArray, type LockEngine } from './engine.js';
 import { Lock } from './lock.js';
 import type { ReplicaSet } from './membership/types.js';
 import type { RedisNode } from './node.js';
-import { OP_ACQUIRE, OP_EXTEND, OP_RELEASE, opArg, quorumArg, TOO_LOW } from './scripts/batch.js';
+import {
+  OP_ACQUIRE,
+  OP_EXTEND,
+  OP_QUORUM,
+  OP_QUORUM_MARK,
+  OP_RELEASE,
+  opArg,
+  quorumArg,
+  TOO_LOW,
+} from './scripts/batch.js';
 
 // Rounds of one attempt that may propose a higher fence after a replica said "too low".
 const PROPOSAL_ROUNDS = 3;
@@ -149,8 +158,13 @@ function count(
  * @throws {@link NodeQuarantinedError} when too few replicas can vote, or what a replica
  *   threw when no majority was reached
  */
-export function tryQuorum(engine: LockEngine, key: string, ttl: number): Promise<Lock | number> {
-  return quorumRound(engine, key, ttl, 1);
+export function tryQuorum(
+  engine: LockEngine,
+  key: string,
+  ttl: number,
+  mark = false,
+): Promise<Lock | number> {
+  return quorumRound(engine, key, ttl, 1, mark ? OP_QUORUM_MARK : OP_QUORUM);
 }
 
 /**
@@ -162,6 +176,7 @@ function quorumRound(
   key: string,
   ttl: number,
   round: number,
+  op: string,
 ): Promise<Lock | number> {
   let found: ReturnType<LockEngine['replicaSetsNow']>;
   try {
@@ -169,16 +184,18 @@ function quorumRound(
   } catch (error) {
     return Promise.reject(asError(error));
   }
-  if (!isArray(found)) return found.then((sets) => proposeTo(engine, key, ttl, round, sets));
-  return proposeTo(engine, key, ttl, round, found);
+  if (!isArray(found)) return found.then((sets) => proposeTo(engine, key, ttl, round, sets, op));
+  return proposeTo(engine, key, ttl, round, found, op);
 }
 
+/** @param op - `q`, or `Q` to mark the caller waiting where the key is held */
 function proposeTo(
   engine: LockEngine,
   key: string,
   ttl: number,
   round: number,
   sets: readonly ReplicaSet<RedisNode>[],
+  op: string,
 ): Promise<Lock | number> {
   const proposal: Proposal = {
     sets,
@@ -189,7 +206,7 @@ function proposeTo(
     asked: firstAsked(sets),
     votes: { granted: [], heldFor: -1, above: 0, failure: undefined },
   };
-  proposal.arg = quorumArg(proposal.token, ttl, proposal.fence);
+  proposal.arg = quorumArg(proposal.token, ttl, proposal.fence, op);
   return ask(engine, proposal.asked, key, proposal.arg, proposal.votes).then(() =>
     hasMajorities(sets, proposal.votes.granted)
       ? decide(engine, key, ttl, round, proposal, true)
@@ -250,7 +267,9 @@ function decide(
   }
   engine.releaseToken(votes.granted, key, token);
   if (votes.heldFor >= 0) return votes.heldFor;
-  if (votes.above > 0 && round < PROPOSAL_ROUNDS) return quorumRound(engine, key, ttl, round + 1);
+  if (votes.above > 0 && round < PROPOSAL_ROUNDS) {
+    return quorumRound(engine, key, ttl, round + 1, proposal.arg.charAt(0));
+  }
   if (votes.failure !== undefined) throw votes.failure;
   return 0;
 }

@@ -7,6 +7,7 @@ import {
 } from './errors.js';
 import type { LockEngine } from './engine.js';
 import { backoff, type ResolvedAcquireOptions } from './acquire-options.js';
+import type { RedisNode } from './node.js';
 import { abortError, isAborted, sleep } from './sleep.js';
 
 /** What a waiting call is after, for its messages: a key, or a group of keys. */
@@ -22,36 +23,68 @@ export interface Target {
 const EXPIRED = Symbol('expired');
 
 /**
- * The one retry loop of `acquire`, `withLock` and `acquireMany`: tries, backs off while the
- * key is held, waits out a quarantine when `waitTimeout` reaches past it (spending no
- * attempt), and ends at `waitTimeout` or on abort even while an attempt is in flight. A
- * prize that arrives after the caller has gone is freed, never leaked.
- * @param attempt - one try: the prize, or how long the holder's lease still lasts (ms)
+ * What came before an attempt in one call: nothing, a key found held, or a try whose token
+ * may still be granted or released somewhere (it threw: its reply may be lost; or it was
+ * granted too late and is being released): the next must use a fresh token.
+ */
+export type After = 'start' | 'held' | 'fresh';
+
+/** One try: the prize, or how long the holder's lease still lasts (ms). */
+export type Attempt<T> = (after: After) => Promise<T | number>;
+
+/** A call that waits for releases rather than polling (docs/contention.md). */
+export interface Waiting<T> {
+  /** The first attempt, already sent (a local handoff); made by the loop when absent. */
+  readonly first?: Promise<T | number> | undefined;
+  /** When the call began (monotonic ms), for `waitTimeout`: before its wait in a local line. */
+  readonly startedAt: number;
+  /** The key's Redis key and the nodes a release of it may come from. */
+  readonly wake: () => { readonly redisKey: string; readonly nodes: readonly RedisNode[] };
+  /** Told when the call ends without a prize after a try found the key held. */
+  readonly gaveUp: () => void;
+}
+
+/**
+ * The one retry loop of `acquire`, `withLock` and `acquireMany`: tries, backs off (or waits
+ * for a release, with `waiting`) while the key is held, waits out a quarantine when
+ * `waitTimeout` reaches past it (spending no attempt), and ends at `waitTimeout` or on abort
+ * even while an attempt is in flight. A prize that arrives after the caller has gone is
+ * freed, never leaked.
+ * @param attempt - one try
  * @param free - gives back a prize nobody will receive
  * @throws {@link LockTimeoutError}, {@link LockAbortedError}, or what an attempt throws
  */
 export function retry<T extends object>(
   engine: LockEngine,
   target: Target,
-  attempt: () => Promise<T | number>,
+  attempt: Attempt<T>,
   free: (prize: T) => Promise<unknown>,
   options: ResolvedAcquireOptions,
+  waiting?: Waiting<T>,
 ): Promise<T> {
   // The common case, nothing to bound or abort and the key free, needs no loop: one promise
   // instead of the loop's async frame on every acquire (docs/performance.md).
   if (options.signal !== undefined || options.waitTimeout !== undefined) {
-    return retryLoop(engine, target, attempt, free, options, undefined);
+    return retryLoop(engine, target, attempt, free, options, undefined, waiting);
   }
   try {
     engine.checkOpen();
   } catch (error) {
     return Promise.reject(asError(error));
   }
-  const started = engine.runtime.now();
-  return attempt().then((result) => {
+  const started = waiting?.startedAt ?? engine.runtime.now();
+  return (waiting?.first ?? attempt('start')).then((result) => {
     if (typeof result === 'number') {
       engine.metrics.contended();
-      return retryLoop(engine, target, attempt, free, options, { started, heldFor: result });
+      return retryLoop(
+        engine,
+        target,
+        attempt,
+        free,
+        options,
+        { started, heldFor: result },
+        waiting,
+      );
     }
     engine.metrics.granted(engine.runtime.now() - started, target.keys);
     return result;
@@ -67,18 +100,38 @@ interface FirstTry {
 async function retryLoop<T extends object>(
   engine: LockEngine,
   target: Target,
-  attempt: () => Promise<T | number>,
+  attempt: Attempt<T>,
   free: (prize: T) => Promise<unknown>,
   options: ResolvedAcquireOptions,
   first: FirstTry | undefined,
+  waiting: Waiting<T> | undefined,
+): Promise<T> {
+  try {
+    return await loop(engine, target, attempt, free, options, first, waiting);
+  } catch (error) {
+    waiting?.gaveUp();
+    throw error;
+  }
+}
+
+async function loop<T extends object>(
+  engine: LockEngine,
+  target: Target,
+  attempt: Attempt<T>,
+  free: (prize: T) => Promise<unknown>,
+  options: ResolvedAcquireOptions,
+  first: FirstTry | undefined,
+  waiting: Waiting<T> | undefined,
 ): Promise<T> {
   const { retry: policy, signal, waitTimeout } = options;
   const rt = engine.runtime;
-  const started = first?.started ?? rt.now();
+  const started = first?.started ?? waiting?.startedAt ?? rt.now();
   // No waitTimeout: no bound on the wait as a whole (the retries bound it), and no waiting
   // out a quarantine.
   const until = waitTimeout === undefined ? Number.POSITIVE_INFINITY : started + waitTimeout;
   let made = first;
+  let sent = first === undefined ? waiting?.first : undefined;
+  let after: After = 'start';
   for (let tries = 0; ; tries++) {
     let result: T | number | typeof EXPIRED;
     if (made !== undefined) {
@@ -87,9 +140,12 @@ async function retryLoop<T extends object>(
     } else {
       if (isAborted(signal)) throw abortError(signal, target.key);
       engine.checkOpen();
+      const pending: Promise<T | number> = sent ?? attempt(after);
+      sent = undefined;
       try {
-        result = await bounded(engine, attempt(), until, signal, target.key, free);
+        result = await bounded(engine, pending, until, signal, target.key, free);
       } catch (error) {
+        after = 'fresh';
         // Fail fast, or wait when asked to: only a waitTimeout that covers it waits it out.
         if (
           error instanceof NodeQuarantinedError &&
@@ -117,10 +173,21 @@ async function retryLoop<T extends object>(
       engine.metrics.granted(rt.now() - started, target.keys);
       return result;
     }
+    // 0: also a grant that came too late and is being released by its token.
+    after = result === 0 ? 'fresh' : 'held';
     // The first attempt made before the loop was counted there.
     if (tries > 0 || first === undefined) engine.metrics.contended();
     const delay = Math.min(backoff(policy, tries + 1, result, rt.random), until - rt.now());
     if (tries >= policy.attempts || delay < 0) throw timeout(engine, target, tries + 1, started);
+    const wake = waiting?.wake();
+    if (wake !== undefined) {
+      // The backoff stays the fallback; a release cuts it short (docs/contention.md).
+      engine.wakeups.open(wake.nodes);
+      const end = await engine.wakeups.wait(wake.redisKey, delay, signal, target.key);
+      // A wake-up is a release, not a poll: under a waitTimeout it spends no attempt.
+      if (end === 'woken' && waitTimeout !== undefined) tries--;
+      continue;
+    }
     await sleep(rt, delay, signal, target.key);
   }
 }

@@ -36,9 +36,12 @@ try('get', 'GET', KEYS[2])
 try('pexpire', 'PEXPIRE', KEYS[2], '1000')
 try('pttl', 'PTTL', KEYS[2])
 try('del', 'DEL', KEYS[2])
+try('exists', 'EXISTS', KEYS[2])
+try('publish', 'PUBLISH', KEYS[2], '')
 local record = try('hgetall', 'HGETALL', KEYS[1]) or {}
 try('hget', 'HGET', KEYS[1], 'settings')
 try('hset', 'HSET', KEYS[1], 'hello', string.format('%.0f', now))
+try('hdel', 'HDEL', KEYS[1], 'probe')
 return { runId, uptime, now, failures, record }
 `;
 
