@@ -95,7 +95,7 @@ describe('a tiny real run against the harness’s nodes', () => {
     expect(lines[0]).toContain(`127.0.0.1:${nodes[0]!.port}`);
   });
 
-  it('runs hot keys with contention, counting failures instead of errors', async () => {
+  it('runs hot keys with no wait, counting failures instead of errors', async () => {
     const args = parseBenchArgs([
       '--nodes',
       `127.0.0.1:${nodes[0]!.port}`,
@@ -107,6 +107,8 @@ describe('a tiny real run against the harness’s nodes', () => {
       '2',
       '--hold',
       '1',
+      '--wait-timeout',
+      '0',
       '--contenders',
       'shardlock,raw',
     ]);

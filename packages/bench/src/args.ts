@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { CONTENDERS, DEFAULT_CONTENDERS, SHARDLOCK_MODES } from './contenders/index.js';
+import {
+  CONTENDERS,
+  DEFAULT_CONTENDED_CONTENDERS,
+  DEFAULT_CONTENDERS,
+  SHARDLOCK_MODES,
+} from './contenders/index.js';
+import { MAX_ZIPF_KEYS } from './contended/key-chooser.js';
 import type { NodeAddress } from './contenders/types.js';
 
 /** A bad command line: printed with the usage, exit code 2, before any node is started. */
@@ -23,6 +29,12 @@ export interface BenchArgs {
   readonly operations: number | undefined;
   readonly concurrency: number;
   readonly keySpace: number | undefined;
+  /** `--zipf S`: skew of the hot key choice, 0 uniform. */
+  readonly zipf: number;
+  /** `--clients P`: load processes; `concurrency` is split over them. */
+  readonly clients: number;
+  /** `--wait-timeout MS`: how long a contended acquire may wait; `undefined` for fresh keys. */
+  readonly waitTimeoutMs: number | undefined;
   readonly ttlMs: number;
   readonly holdMs: number;
   readonly retries: number;
@@ -55,17 +67,33 @@ Workload (the same for every contender):
   --rounds N             interleave contenders in N rounds of duration/N each, so a
                          machine that slows down for a while slows all alike  (default 5)
   --operations N         stop a contender after N pairs (before --duration)
-  --concurrency N        acquire+release pairs in flight                      (default 256)
-  --keys N               key space: N hot keys with contention               (default: a fresh key per pair)
+  --concurrency N        acquire+release pairs in flight, over all clients    (default 256)
+  --clients P            load processes: P children of this command drive the nodes at once,
+                         each with its own connections and concurrency/P pairs in flight,
+                         from a common start; 1 runs the load in this process (default 1)
   --ttl MS               lock lease                                           (default 10000)
   --hold MS              time a holder keeps the lock before releasing        (default 0)
-  --retries N            retries when a key is held                           (default 0)
-  --retry-delay MS       delay between retries                                (default 10)
+  --retry-delay MS       delay between retries (each contender's own retry
+                         mechanism, with its own jitter and backoff)          (default 10)
+  --retries N            fresh keys: retries when a key is held               (default 0)
   --contenders LIST      comma-separated, from: ${[...CONTENDERS.keys()].join(', ')}
-                                                                              (default: all but shardlock-q5)
+                         (default, fresh keys: ${DEFAULT_CONTENDERS.join(', ')};
+                         hot keys: ${DEFAULT_CONTENDED_CONTENDERS.join(', ')}; mutex
+                         only with --clients 1)
   --replicas N[,N…]      the shardlock modes to run: 1 (one owner per key), 3, 5 (quorum of N
                          replicas per key); with the default contenders, replaces shardlock
                          and shardlock-q3                                     (default 1,3)
+Contended workload (hot keys; the table shows grants/s against the ideal keys × 1000 / hold,
+key utilisation, handoff gap, acquire wait, Redis commands per grant and timeouts):
+  --keys N               N hot keys instead of a fresh key per pair
+  --zipf S               skew of the key choice: Zipf with exponent S over the N keys, key 0
+                         the hottest; each worker draws from its own seeded sequence (default 0,
+                         uniform; S > 0 takes at most ${MAX_ZIPF_KEYS.toLocaleString('en-US')} keys)
+  --wait-timeout MS      how long an acquire waits for a held key, through each contender's own
+                         retry or wait mechanism, before it counts as a timeout; 0 tries
+                         once                                                 (default 10000)
+  A hold is timed by one setTimeout to within ~1 ms of its end, then checked once per event
+  loop turn, so it ends within a loop turn of --hold (setTimeout alone overshoots by ~1 ms).
 Output:
   --json FILE            write the JSON report to FILE ('-' for stdout)
   --out DIR              write report.json, throughput.svg and report.html to DIR
@@ -98,6 +126,9 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         operations: { type: 'string' },
         concurrency: { type: 'string' },
         keys: { type: 'string' },
+        zipf: { type: 'string' },
+        clients: { type: 'string' },
+        'wait-timeout': { type: 'string' },
         ttl: { type: 'string' },
         hold: { type: 'string' },
         retries: { type: 'string' },
@@ -122,7 +153,33 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       throw new UsageError(`--${flag} applies to --nodes only`);
   }
   const nodeCounts = external ? [nodes.length] : parseCounts(values['nodes-count'] ?? '5');
-  const contenders = parseContenders(values.contenders, values.replicas, Math.max(...nodeCounts));
+  const keySpace = values.keys === undefined ? undefined : integer(values.keys, 'keys', 1, 1, 1e9);
+  const hot = keySpace !== undefined;
+  for (const flag of ['zipf', 'wait-timeout'] as const) {
+    if (!hot && values[flag] !== undefined)
+      throw new UsageError(`--${flag} applies to --keys only`);
+  }
+  if (hot && values.retries !== undefined) {
+    throw new UsageError(
+      '--retries applies to fresh keys; with --keys an acquire waits up to --wait-timeout',
+    );
+  }
+  const zipf = number(values.zipf, 'zipf', 0, 0, 10);
+  if (zipf > 0 && keySpace! > MAX_ZIPF_KEYS) {
+    throw new UsageError(`--zipf takes at most ${MAX_ZIPF_KEYS} --keys, received ${keySpace}`);
+  }
+  const concurrency = integer(values.concurrency, 'concurrency', 256, 1, 10_000);
+  const clients = integer(values.clients, 'clients', 1, 1, 64);
+  if (clients > concurrency) {
+    throw new UsageError(
+      `--clients ${clients} needs --concurrency of at least ${clients}, received ${concurrency}`,
+    );
+  }
+  const contenders = parseContenders(values.contenders, values.replicas, {
+    mostNodes: Math.max(...nodeCounts),
+    hot,
+    clients,
+  });
   return {
     nodes,
     nodeCounts,
@@ -137,8 +194,13 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       values.operations === undefined
         ? undefined
         : integer(values.operations, 'operations', 1, 1, 1e9),
-    concurrency: integer(values.concurrency, 'concurrency', 256, 1, 10_000),
-    keySpace: values.keys === undefined ? undefined : integer(values.keys, 'keys', 1, 1, 1e9),
+    concurrency,
+    keySpace,
+    zipf,
+    clients,
+    waitTimeoutMs: hot
+      ? integer(values['wait-timeout'], 'wait-timeout', 10_000, 0, 3_600_000)
+      : undefined,
     ttlMs: integer(values.ttl, 'ttl', 10_000, 1, 86_400_000),
     holdMs: integer(values.hold, 'hold', 0, 0, 60_000),
     retries: integer(values.retries, 'retries', 0, 0, 10_000),
@@ -175,12 +237,22 @@ function parseCounts(text: string): number[] {
   return counts.sort((a, b) => a - b);
 }
 
+/** What the run is like, for choosing contenders. */
+interface RunShape {
+  /** The run's largest node count. */
+  readonly mostNodes: number;
+  /** Hot keys (`--keys`). */
+  readonly hot: boolean;
+  readonly clients: number;
+}
+
 function parseContenders(
   text: string | undefined,
   replicas: string | undefined,
-  mostNodes: number,
+  { mostNodes, hot, clients }: RunShape,
 ): string[] {
-  let names = text === undefined ? [...DEFAULT_CONTENDERS] : text.split(',').map((n) => n.trim());
+  const defaults = hot ? DEFAULT_CONTENDED_CONTENDERS : DEFAULT_CONTENDERS;
+  let names = text === undefined ? [...defaults] : text.split(',').map((n) => n.trim());
   for (const name of names) {
     if (!CONTENDERS.has(name)) {
       throw new UsageError(
@@ -197,6 +269,20 @@ function parseContenders(
     }
     // Ours first, as in the default order.
     names = [...asked, ...names.filter((name) => !modes.includes(name))];
+  }
+  // Contenders that cannot run (an in-process mutex over several processes, or on fresh keys)
+  // are left out of the default set, and refused when asked for by name.
+  for (const name of names) {
+    const contender = CONTENDERS.get(name)!;
+    const why =
+      contender.contendedOnly === true && !hot
+        ? 'runs on hot keys only (--keys)'
+        : contender.singleProcess === true && clients > 1
+          ? 'locks within one process only (--clients 1)'
+          : undefined;
+    if (why === undefined) continue;
+    if (text !== undefined) throw new UsageError(`${name} ${why}`);
+    names = names.filter((other) => other !== name);
   }
   // Contenders that need more nodes than the run's largest size are left out of the default
   // set, and refused when asked for by name; a sweep runs the others at the sizes they fit.

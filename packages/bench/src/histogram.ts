@@ -1,4 +1,9 @@
-import { build, type Histogram } from 'hdr-histogram-js';
+import {
+  build,
+  decodeFromCompressedBase64,
+  encodeIntoCompressedBase64,
+  type Histogram,
+} from 'hdr-histogram-js';
 
 /** Latency percentiles of a run, in microseconds. */
 export interface LatencySummary {
@@ -48,6 +53,28 @@ export class LatencyHistogram {
       mean: h.mean,
       count: h.totalCount,
     };
+  }
+
+  /** The value at each of `percentiles` (0–100), in microseconds, for a distribution chart. */
+  percentiles(percentiles: readonly number[]): [percentile: number, micros: number][] {
+    return percentiles.map((p) => [p, this.#histogram.getValueAtPercentile(p)]);
+  }
+
+  /** Adds every latency of `other` to this one (merging the histograms of several processes). */
+  add(other: LatencyHistogram): void {
+    this.#histogram.add(other.#histogram);
+  }
+
+  /** The histogram as compressed base64 (HdrHistogram's V2 encoding), to send to another process. */
+  encode(): string {
+    return encodeIntoCompressedBase64(this.#histogram);
+  }
+
+  /** A histogram from {@link LatencyHistogram.encode}'s text. */
+  static decode(text: string): LatencyHistogram {
+    const histogram = new LatencyHistogram();
+    histogram.#histogram.add(decodeFromCompressedBase64(text));
+    return histogram;
   }
 
   /** Frees the histogram's memory (a no-op for the JS implementation). */

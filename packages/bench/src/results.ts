@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import type { ContendedResult } from './contended/tally.js';
 import type { LatencySummary } from './histogram.js';
 import type { LoadResult } from './load.js';
 
@@ -25,6 +26,12 @@ export interface WorkloadInfo {
   readonly concurrency: number;
   /** Distinct keys; `null` means a fresh key per pair (no contention). */
   readonly keySpace: number | null;
+  /** Zipf exponent of the hot key choice (0 uniform). */
+  readonly zipf: number;
+  /** Load processes; `concurrency` is their total. */
+  readonly clients: number;
+  /** How long a contended acquire may wait, in ms; `null` for fresh keys. */
+  readonly waitTimeoutMs: number | null;
   readonly ttlMs: number;
   readonly holdMs: number;
   readonly retries: number;
@@ -47,6 +54,20 @@ export interface ContenderResult {
   /** Acquire latency in microseconds. */
   readonly acquireMicros: LatencySummary;
   readonly cpuMicrosPerPair: number;
+  /** Pairs per second of client CPU, summed over the load processes. */
+  readonly pairsPerCpuSecond: number;
+  /** Load processes. */
+  readonly clients: number;
+  /**
+   * Redis commands per grant (per pair on fresh keys), from `INFO commandstats` deltas over
+   * every node during the measured slices, health-check PINGs and the INFO calls left out;
+   * `null` for a contender that sends none (mutex).
+   */
+  readonly commandsPerGrant: number | null;
+  /** Those commands by name, summed over the run. */
+  readonly commands: Readonly<Record<string, number>>;
+  /** Hot-key figures (`--keys`); `null` for fresh keys. */
+  readonly contended: ContendedResult | null;
   /** pairs/s over the raw baseline's at the same node count; `null` without a raw run. */
   readonly ratioToRaw: number | null;
 }
@@ -77,11 +98,20 @@ export function machineInfo(redis: string | undefined): MachineInfo {
   };
 }
 
+/** What a contender's run measured besides its load: where, from how many processes, at what cost. */
+export interface RunFacts {
+  readonly nodes: number;
+  readonly nodesUsed: number;
+  readonly clients: number;
+  readonly commandsPerGrant: number | null;
+  readonly commands: Readonly<Record<string, number>>;
+  readonly contended: ContendedResult | null;
+}
+
 /** One result row from a finished load run. */
 export function contenderResult(
   contender: { name: string; description: string },
-  nodes: number,
-  nodesUsed: number,
+  { nodes, nodesUsed, clients, commandsPerGrant, commands, contended }: RunFacts,
   load: LoadResult,
 ): ContenderResult {
   return {
@@ -96,6 +126,11 @@ export function contenderResult(
     firstError: load.firstError ?? null,
     acquireMicros: load.acquire,
     cpuMicrosPerPair: Math.round(load.cpuMicrosPerPair * 10) / 10,
+    pairsPerCpuSecond: Math.round(load.pairsPerCpuSecond),
+    clients,
+    commandsPerGrant,
+    commands,
+    contended,
     ratioToRaw: null,
   };
 }

@@ -1,14 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { BenchArgs } from './args.js';
 import { CONTENDERS } from './contenders/index.js';
 import { openRedis } from './contenders/connection.js';
-import type {
-  ConnectOptions,
-  ContenderSession,
-  LockWorkload,
-  NodeAddress,
-} from './contenders/types.js';
-import { LoadTally, runLoad, type LoadOptions, type LoadProgress } from './load.js';
+import type { ConnectOptions, LockWorkload, NodeAddress } from './contenders/types.js';
+import { ForkedDriver } from './clients/forked-driver.js';
+import { InProcessDriver, type LoadDriver } from './clients/driver.js';
+import type { SliceSpec } from './clients/protocol.js';
+import { CommandCounter, commandDelta } from './command-stats.js';
+import { concatRecords } from './contended/contention-log.js';
+import { contentionFigures, type ContentionFigures, type Window } from './contended/handoff.js';
+import { ContendedTally } from './contended/tally.js';
+import { LoadTally, type LoadProgress, type SliceResult } from './load.js';
 import { LocalCluster } from './local-cluster.js';
 import {
   contenderResult,
@@ -43,6 +46,8 @@ export async function runBench(
     ttl: args.ttlMs,
     retries: args.retries,
     retryDelay: args.retryDelayMs,
+    waitTimeout: args.waitTimeoutMs,
+    namespace: randomBytes(6).toString('hex'),
   };
   const results: ContenderResult[] = [];
   let redisVersion: string | undefined;
@@ -80,6 +85,9 @@ export async function runBench(
       operations: args.operations,
       concurrency: args.concurrency,
       keySpace: args.keySpace ?? null,
+      zipf: args.zipf,
+      clients: args.clients,
+      waitTimeoutMs: args.waitTimeoutMs ?? null,
       ttlMs: args.ttlMs,
       holdMs: args.holdMs,
       retries: args.retries,
@@ -92,7 +100,8 @@ export async function runBench(
 /**
  * Runs every contender against `nodes` in interleaved rounds: each round gives every
  * contender one slice of its time, so a machine that slows down for a while (a shared VM
- * does) slows every contender alike instead of whichever ran then.
+ * does) slows every contender alike instead of whichever ran then. The load comes from this
+ * process, or from `--clients` child processes that start each slice together.
  */
 async function runContenders(
   nodes: readonly NodeAddress[],
@@ -105,28 +114,49 @@ async function runContenders(
   const contenders = args.contenders
     .map((name) => CONTENDERS.get(name)!)
     .filter((contender) => {
-      if (contender.minNodes <= nodes.length) return true;
-      output.line(`  ${contender.name}: skipped, needs at least ${contender.minNodes} nodes`);
+      const why =
+        contender.minNodes > nodes.length
+          ? `needs at least ${contender.minNodes} nodes`
+          : contender.contendedOnly === true && args.keySpace === undefined
+            ? 'runs on hot keys only (--keys)'
+            : contender.singleProcess === true && args.clients > 1
+              ? 'locks within one process only (--clients 1)'
+              : undefined;
+      if (why === undefined) return true;
+      output.line(`  ${contender.name}: skipped, ${why}`);
       return false;
     });
-  const sessions: ContenderSession[] = [];
+  const driver: LoadDriver =
+    args.clients === 1 ? new InProcessDriver() : new ForkedDriver(args.clients);
+  const counter = await CommandCounter.open(nodes, connect).catch(async (error: unknown) => {
+    await driver.close();
+    throw error;
+  });
   try {
-    for (const contender of contenders) {
+    for (const contender of contenders)
       output.line(`  ${contender.name}: ${contender.description}`);
-      sessions.push(await contender.connect(nodes, workload, connect));
-    }
-    const slice = (duration: number, operations: number | undefined): LoadOptions => ({
+    if (args.clients > 1) output.line(`  load from ${args.clients} processes`);
+    await driver.connect(contenders, nodes, workload, connect);
+    const base = process.hrtime.bigint();
+    const slice = (duration: number, operations: number | undefined, seed: number): SliceSpec => ({
       duration,
       operations,
       concurrency: args.concurrency,
       keySpace: args.keySpace,
+      zipf: args.zipf,
       hold: args.holdMs,
-      signal,
+      seed,
+      base,
     });
     // An unmeasured run first, so every contender is measured with warm JIT and pools.
     const warmup = Math.min(1_000, args.durationMs / 5);
-    for (const session of sessions) await runLoad(session, slice(warmup, undefined));
+    for (const i of contenders.keys()) await driver.run(i, slice(warmup, undefined, 0), { signal });
     const tallies = contenders.map(() => new LoadTally());
+    const hot = args.keySpace;
+    const contended = contenders.map(() =>
+      hot === undefined ? undefined : new ContendedTally(hot, args.holdMs),
+    );
+    const commands = contenders.map(() => new Map<string, number>());
     const operations =
       args.operations === undefined ? undefined : Math.ceil(args.operations / args.rounds);
     for (let round = 0; round < args.rounds && !signal.aborted; round++) {
@@ -136,27 +166,59 @@ async function runContenders(
             ? undefined
             : (p: LoadProgress) =>
                 output.progress?.(`${contender.name} (round ${round + 1}/${args.rounds})`, p);
-        await runLoad(
-          sessions[i]!,
+        const before = await counter.snapshot();
+        // The same seed for every contender of a round: they draw the same key sequences.
+        const parts = await driver.run(
+          i,
+          slice(args.durationMs / args.rounds, operations, round + 1),
           {
-            ...slice(args.durationMs / args.rounds, operations),
+            signal,
             ...(onProgress === undefined ? {} : { onProgress }),
           },
-          tallies[i],
         );
+        const after = await counter.snapshot();
+        for (const [name, calls] of Object.entries(commandDelta(before, after).byCommand)) {
+          commands[i]!.set(name, (commands[i]!.get(name) ?? 0) + calls);
+        }
+        tallies[i]!.add(parts);
+        contended[i]?.add(...sliceFigures(parts, hot!));
       }
     }
-    return contenders.map((contender, i) =>
-      contenderResult(
+    return contenders.map((contender, i) => {
+      const calls = Object.fromEntries(commands[i]!);
+      const total = Object.values(calls).reduce((sum, n) => sum + n, 0);
+      const grants = contended[i]?.allGrants ?? tallies[i]!.pairs;
+      return contenderResult(
         contender,
-        nodes.length,
-        Math.min(nodes.length, contender.nodesUsed ?? nodes.length),
+        {
+          nodes: nodes.length,
+          nodesUsed: Math.min(nodes.length, contender.nodesUsed ?? nodes.length),
+          clients: args.clients,
+          commandsPerGrant:
+            contender.nodesUsed === 0 || grants === 0
+              ? null
+              : Math.round((total / grants) * 100) / 100,
+          commands: calls,
+          contended: contended[i]?.result() ?? null,
+        },
         tallies[i]!.result(),
-      ),
-    );
+      );
+    });
   } finally {
-    await Promise.all(sessions.map((session) => session.close()));
+    await Promise.all([driver.close(), counter.close()]);
   }
+}
+
+/** The contended figures of one slice, from the merged logs of its processes. */
+function sliceFigures(parts: readonly SliceResult[], keys: number): [ContentionFigures, Window] {
+  const window = {
+    start: Math.min(...parts.map((part) => part.startedAt)),
+    end: Math.max(...parts.map((part) => part.stoppedAt)),
+  };
+  const records = concatRecords(
+    parts.flatMap((part) => (part.records === undefined ? [] : [part.records])),
+  );
+  return [contentionFigures(records, window, keys), window];
 }
 
 /** Checks that every node answers, and returns the first one's Redis version. */

@@ -29,6 +29,7 @@ describe('bench flags', () => {
       'redlock',
       'redlock-3',
       'semaphore',
+      'redlock-universal',
     ]);
   });
 
@@ -40,8 +41,6 @@ describe('bench flags', () => {
       '1000',
       '--concurrency',
       '8',
-      '--keys',
-      '4',
       '--ttl',
       '500',
       '--hold',
@@ -57,7 +56,7 @@ describe('bench flags', () => {
       durationMs: 500,
       operations: 1000,
       concurrency: 8,
-      keySpace: 4,
+      keySpace: undefined,
       ttlMs: 500,
       holdMs: 2,
       retries: 3,
@@ -140,6 +139,93 @@ describe('bench flags', () => {
     usage(['--nodes-count', '3', '--replicas', '5'], /shardlock-q5 needs at least 5 nodes/));
 });
 
+describe('contended flags', () => {
+  it('parses a contended workload from several processes', () => {
+    const args = parseBenchArgs([
+      '--keys',
+      '64',
+      '--zipf',
+      '1.1',
+      '--hold',
+      '2',
+      '--wait-timeout',
+      '5000',
+      '--concurrency',
+      '512',
+      '--clients',
+      '2',
+    ]);
+    expect(args).toMatchObject({
+      keySpace: 64,
+      zipf: 1.1,
+      holdMs: 2,
+      waitTimeoutMs: 5_000,
+      concurrency: 512,
+      clients: 2,
+    });
+  });
+
+  it('defaults to one client, uniform keys and a 10 s wait on hot keys, no wait on fresh keys', () => {
+    expect(parseBenchArgs(['--keys', '8'])).toMatchObject({
+      clients: 1,
+      zipf: 0,
+      waitTimeoutMs: 10_000,
+    });
+    expect(parseBenchArgs([])).toMatchObject({ clients: 1, zipf: 0, waitTimeoutMs: undefined });
+  });
+
+  it('runs the contended contenders on hot keys, the mutex only from one process', () => {
+    expect(parseBenchArgs(['--keys', '8']).contenders).toEqual([
+      'shardlock',
+      'shardlock-poll',
+      'shardlock-fair',
+      'semaphore',
+      'redlock',
+      'redlock-universal',
+      'mutex',
+    ]);
+    expect(parseBenchArgs(['--keys', '8', '--clients', '2']).contenders).not.toContain('mutex');
+    expect(parseBenchArgs([]).contenders).not.toContain('mutex');
+  });
+
+  it('takes --clients 1 with a --concurrency of 1', () => {
+    expect(parseBenchArgs(['--concurrency', '1']).clients).toBe(1);
+  });
+
+  it.each([
+    ['--clients', '0'],
+    ['--clients', '65'],
+    ['--clients', 'two'],
+    ['--wait-timeout', '-1'],
+    ['--wait-timeout', '1.5'],
+  ])('rejects %s %s', (flag, value) =>
+    usage(['--keys', '4', `${flag}=${value}`], new RegExp(`${flag} takes a whole number`)),
+  );
+  it.each(['-1', '11', 'steep', ''])('rejects --zipf %s', (value) =>
+    usage(['--keys', '4', `--zipf=${value}`], /--zipf takes a number from 0 to 10/),
+  );
+  it('rejects --zipf without --keys', () =>
+    usage(['--zipf', '1'], /--zipf applies to --keys only/));
+  it('rejects --wait-timeout without --keys', () =>
+    usage(['--wait-timeout', '100'], /--wait-timeout applies to --keys only/));
+  it('rejects --retries with --keys: a contended acquire waits by time', () =>
+    usage(['--keys', '4', '--retries', '3'], /--retries applies to fresh keys/));
+  it('rejects a Zipf skew over more keys than its table takes', () =>
+    usage(['--keys', '1000001', '--zipf', '1'], /--zipf takes at most 1000000 --keys/));
+  it('rejects more clients than pairs in flight', () =>
+    usage(
+      ['--clients', '4', '--concurrency', '3'],
+      /--clients 4 needs --concurrency of at least 4/,
+    ));
+  it('rejects the mutex on fresh keys and from several processes', () => {
+    usage(['--contenders', 'mutex'], /mutex runs on hot keys only/);
+    usage(
+      ['--keys', '4', '--clients', '2', '--contenders', 'shardlock,mutex'],
+      /mutex locks within one process only/,
+    );
+  });
+});
+
 describe('--replicas', () => {
   it('picks the shardlock modes of the default run', () => {
     expect(parseBenchArgs(['--replicas', '3,5']).contenders).toEqual([
@@ -150,6 +236,7 @@ describe('--replicas', () => {
       'redlock',
       'redlock-3',
       'semaphore',
+      'redlock-universal',
     ]);
   });
 

@@ -15,6 +15,11 @@ function result(contender: string, nodes: number, pairsPerSecond: number): Conte
     firstError: null,
     acquireMicros: { p50: 310, p99: 1450, p999: 4200, max: 9000, mean: 400, count: 1000 },
     cpuMicrosPerPair: 21.4,
+    pairsPerCpuSecond: 46_729,
+    clients: 1,
+    commandsPerGrant: 2,
+    commands: { set: pairsPerSecond * 10, evalsha: pairsPerSecond * 10 },
+    contended: null,
     ratioToRaw: null,
   };
 }
@@ -49,6 +54,9 @@ function report(results: readonly ContenderResult[] = RESULTS): BenchReport {
       operations: undefined,
       concurrency: 64,
       keySpace: 1000,
+      zipf: 0,
+      clients: 1,
+      waitTimeoutMs: 10_000,
       ttlMs: 10_000,
       holdMs: 0,
       retries: 0,

@@ -29,12 +29,18 @@ async function rawSession(
     async acquire(key) {
       const redis = byId.get(route(key))!;
       const token = randomBytes(16).toString('base64url');
+      const until =
+        workload.waitTimeout === undefined ? undefined : performance.now() + workload.waitTimeout;
       for (let attempt = 0; ; attempt++) {
         if ((await redis.set(`raw:${key}`, token, 'PX', workload.ttl, 'NX')) === 'OK') {
           return () => redis.evalsha(sha, 1, `raw:${key}`, token);
         }
-        if (attempt >= workload.retries) return null;
-        await pause(workload.retryDelay + Math.random() * workload.retryDelay);
+        const delay = workload.retryDelay + Math.random() * workload.retryDelay;
+        // Fresh keys count attempts; a contended run polls until its wait timeout.
+        if (until === undefined ? attempt >= workload.retries : performance.now() + delay > until) {
+          return null;
+        }
+        await pause(delay);
       }
     },
     async close() {

@@ -17,7 +17,12 @@ async function redlockSession(
   const clients: Redis[] = [];
   for (const node of nodes) clients.push(await openRedis(node, connect));
   const redlock = new Redlock(clients, {
-    retryCount: workload.retries,
+    // redlock bounds a wait by attempts only: in a contended run, as many as fit the wait
+    // timeout at its mean delay (it jitters ± retryJitter around retryDelay).
+    retryCount:
+      workload.waitTimeout === undefined
+        ? workload.retries
+        : Math.floor(workload.waitTimeout / Math.max(1, workload.retryDelay)),
     retryDelay: workload.retryDelay,
     retryJitter: workload.retryDelay,
     automaticExtensionThreshold: 0,

@@ -12,15 +12,18 @@ export const semaphore: Contender = {
     const redis = await openRedis(nodes[0]!, connect);
     return {
       async acquire(key) {
+        const waits = workload.waitTimeout;
+        // A contended run waits by time (its acquireTimeout), attempts unbounded.
         const mutex = new Mutex(redis, `semaphore:${key}`, {
           lockTimeout: workload.ttl,
-          acquireAttemptsLimit: workload.retries + 1,
+          acquireAttemptsLimit:
+            waits === undefined ? workload.retries + 1 : Number.POSITIVE_INFINITY,
           retryInterval: workload.retryDelay,
-          acquireTimeout: 60_000,
+          acquireTimeout: waits ?? 60_000,
           refreshInterval: 0,
         });
         const acquired =
-          workload.retries === 0
+          (waits ?? workload.retries) === 0
             ? await mutex.tryAcquire()
             : await mutex.acquire().then(
                 () => true,

@@ -1,7 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { LockClient, LockTimeoutError } from '@shardlock/core';
 import { redisOptions } from './connection.js';
 import type { Contender } from './types.js';
+
+/** The most retries core takes (`retry.attempts`). */
+const MAX_ATTEMPTS = 1_000_000;
 
 /** `@shardlock/core` over every node of the run, one owner per key. */
 export const shardlock: Contender = shardlockWith(1);
@@ -11,6 +13,24 @@ export const shardlockQ3: Contender = shardlockWith(3);
 
 /** `@shardlock/core` in quorum mode with 5 replicas (run with `--replicas 5`). */
 export const shardlockQ5: Contender = shardlockWith(5);
+
+/** `@shardlock/core` with `wakeUp: false`: waiters poll on their retry delay (issue 11's "before"). */
+export const shardlockPoll: Contender = {
+  name: 'shardlock-poll',
+  description: '@shardlock/core with wakeUp: false: waiters poll at their retry delay',
+  minNodes: 1,
+  connect: (nodes, workload, connect) =>
+    connectShardlock(1, { wakeUp: false }, 'poll', nodes, workload, connect),
+};
+
+/** `@shardlock/core` with `fair: true`: waiters served in arrival order across processes. */
+export const shardlockFair: Contender = {
+  name: 'shardlock-fair',
+  description: '@shardlock/core with fair: true: waiters served in arrival order',
+  minNodes: 1,
+  connect: (nodes, workload, connect) =>
+    connectShardlock(1, { fair: true }, 'fair', nodes, workload, connect),
+};
 
 /** The contender of each replica count `--replicas` takes. */
 export const SHARDLOCK_MODES: ReadonlyMap<number, Contender> = new Map([
@@ -27,12 +47,21 @@ function shardlockWith(replicas: 1 | 3 | 5): Contender {
         ? '@shardlock/core, sharded over all nodes, batched per node and tick'
         : `@shardlock/core in quorum mode: each key on a majority of ${replicas} replicas, batched per node and tick`,
     minNodes: replicas,
-    connect: (nodes, workload, connect) => connectShardlock(replicas, nodes, workload, connect),
+    connect: (nodes, workload, connect) =>
+      connectShardlock(replicas, {}, `q${replicas}`, nodes, workload, connect),
   };
 }
 
+/**
+ * Client options of the waiting modes (issue 11), typed loosely until @shardlock/core
+ * declares them: an older core refuses them as unknown options, naming them.
+ */
+type WaitModeOptions = Readonly<Record<string, unknown>>;
+
 async function connectShardlock(
   replicas: 1 | 3 | 5,
+  mode: WaitModeOptions,
+  label: string,
   ...[nodes, workload, connect]: Parameters<Contender['connect']>
 ): ReturnType<Contender['connect']> {
   const base = redisOptions(nodes[0]!, connect);
@@ -41,18 +70,22 @@ async function connectShardlock(
   const client = new LockClient({
     // A namespace of its own per run: the cluster record under it carries this run's
     // settings, and nothing of a real deployment's locks is touched.
-    keyPrefix: `shardlock-bench:${randomBytes(6).toString('hex')}:`,
+    // Shared by the load processes of a run (`--clients`), so that they meet on its keys.
+    keyPrefix: `shardlock-bench:${workload.namespace}:${label}:`,
     restartQuarantine: false,
     replicas,
     nodes: nodes.map(({ id, host, port }) => ({ id, host, port })),
     maxTtl: Math.max(workload.ttl, 60_000),
     redis: { username: base.username, password: base.password, tls: base.tls },
     retry: {
-      attempts: workload.retries,
+      // A contended run waits until waitTimeout, however many retries that takes.
+      attempts: workload.waitTimeout === undefined ? workload.retries : MAX_ATTEMPTS,
       delay: workload.retryDelay,
       maxDelay: workload.retryDelay * 8,
       jitter: workload.retryDelay,
     },
+    ...(workload.waitTimeout === undefined ? {} : { waitTimeout: workload.waitTimeout }),
+    ...mode,
   });
   client.on('nodeError', () => undefined);
   // The client wins on successors for a detection lag after it first meets a server that

@@ -25,6 +25,17 @@ export interface LockWorkload {
   readonly retries: number;
   /** Delay between retries, in ms (each contender adds its own jitter of up to this much). */
   readonly retryDelay: number;
+  /**
+   * Contended runs (`--keys`): how long an acquire may wait for a held key, in ms, through the
+   * contender's own retry or wait mechanism (0 tries once); `retries` is then unused.
+   * `undefined` for fresh keys, where `retries` bounds the attempts.
+   */
+  readonly waitTimeout: number | undefined;
+  /**
+   * Names this run's keys apart from any other's; the same in every load process of a run, so
+   * that their contenders meet on the same keys.
+   */
+  readonly namespace: string;
 }
 
 /** Releases what an acquire took. */
@@ -46,7 +57,11 @@ export interface Contender {
   readonly description: string;
   /** Nodes it needs at least (redlock over three needs three). */
   readonly minNodes: number;
-  /** Nodes it sends traffic to; `undefined`: all of the run's nodes. */
+  /** Only meaningful on hot keys (`--keys`): left out of fresh-key runs. */
+  readonly contendedOnly?: boolean;
+  /** Locks only within one process: left out of runs with `--clients` above 1. */
+  readonly singleProcess?: boolean;
+  /** Nodes it sends traffic to; `undefined`: all of the run's nodes (0: none, it needs no Redis). */
   readonly nodesUsed?: number;
   /** Connects to `nodes`. */
   connect(
