@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../../packages/bench/src/args.js';
+import { writeOutDir } from '../../packages/bench/src/output-files.js';
 import { runBench } from '../../packages/bench/src/run.js';
 import { stopAllNodes, startNodes, type RedisNode } from '../harness/index.js';
 
@@ -71,5 +75,13 @@ describe('a tiny contended run from two load processes', () => {
     const raw = report.results.find((r) => r.contender === 'raw')!;
     expect(raw.commands.set).toBeGreaterThan(0);
     expect(raw.commands.evalsha).toBeGreaterThan(0);
+    const dir = mkdtempSync(join(tmpdir(), 'shardlock-contended-'));
+    try {
+      expect(writeOutDir(report, dir)).toContain(join(dir, 'handoff-gap.svg'));
+      const svg = readFileSync(join(dir, 'handoff-gap.svg'), 'utf8');
+      expect(svg.match(/<polyline class="gap"/g)).toHaveLength(contenders.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -42,7 +42,7 @@ export interface BenchArgs {
   readonly contenders: readonly string[];
   /** `--json FILE` (`-` for stdout). */
   readonly json: string | undefined;
-  /** `--out DIR`: report.json, throughput.svg and report.html. */
+  /** `--out DIR`: report.json, throughput.svg and report.html (and handoff-gap.svg with `--keys`). */
   readonly out: string | undefined;
   readonly help: boolean;
 }
@@ -96,7 +96,8 @@ key utilisation, handoff gap, acquire wait, Redis commands per grant and timeout
   loop turn, so it ends within a loop turn of --hold (setTimeout alone overshoots by ~1 ms).
 Output:
   --json FILE            write the JSON report to FILE ('-' for stdout)
-  --out DIR              write report.json, throughput.svg and report.html to DIR
+  --out DIR              write report.json, throughput.svg and report.html to DIR, and
+                         handoff-gap.svg (the gap's percentiles per contender) with --keys
   -h, --help             show this text
 `;
 

@@ -147,7 +147,7 @@ const PAGE_CSS = [
 ].join('');
 
 /** Text for XML and HTML alike: the five special characters escaped, C0 controls dropped. */
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   // XML 1.0 forbids C0 controls other than tab, LF and CR even as references, and an error
   // message may carry them.
   // eslint-disable-next-line no-control-regex
@@ -218,7 +218,8 @@ function legendItems(contenders: readonly string[]): { svg: string[]; bottom: nu
   return { svg, bottom: y + 12 };
 }
 
-function colour(index: number): string {
+/** The chart colour of the contender at `index` in a chart's order. */
+export function colour(index: number): string {
   return PALETTE[index % PALETTE.length] ?? '#777777';
 }
 
