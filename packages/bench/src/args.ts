@@ -92,8 +92,16 @@ key utilisation, handoff gap, acquire wait, Redis commands per grant and timeout
   --wait-timeout MS      how long an acquire waits for a held key, through each contender's own
                          retry or wait mechanism, before it counts as a timeout; 0 tries
                          once                                                 (default 10000)
-  A hold is timed by one setTimeout to within ~1 ms of its end, then checked once per event
-  loop turn, so it ends within a loop turn of --hold (setTimeout alone overshoots by ~1 ms).
+  Commands per grant are INFO commandstats deltas over every node during a contender's slices
+  (PING and the INFO calls themselves left out): Redis counts the calls a Lua script makes
+  too, so raw's EVALSHA release counts 3 (EVALSHA, GET, DEL); the JSON has them by name.
+  A hold never ends before --hold: one setTimeout per process to the earliest deadline, and
+  when it fires early (Node's timers may end up to ~0.9 ms short), a check once per event-loop
+  turn until the deadline. It may end later (a timer tick, a busy loop): the JSON's
+  holdMeanMs is the measured mean, and key utilisation uses the measured holds. Spinning to
+  end holds exactly was tried and left out: it kept a core busy that the nodes need.
+The load: --concurrency is the total in flight; with --clients P each process runs its share
+(concurrency/P) and the contender's own connections; all start each slice at one instant.
 Output:
   --json FILE            write the JSON report to FILE ('-' for stdout)
   --out DIR              write report.json, throughput.svg and report.html to DIR, and

@@ -61,6 +61,8 @@ export interface ContenderResult {
   /**
    * Redis commands per grant (per pair on fresh keys), from `INFO commandstats` deltas over
    * every node during the measured slices, health-check PINGs and the INFO calls left out;
+   * as Redis counts them, so the calls a Lua script makes count too (an EVALSHA that runs a
+   * GET and a DEL is 3);
    * `null` for a contender that sends none (mutex).
    */
   readonly commandsPerGrant: number | null;
