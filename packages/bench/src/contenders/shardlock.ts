@@ -1,4 +1,4 @@
-import { LockClient, LockTimeoutError } from '@shardlock/core';
+import { LockClient, LockTimeoutError, type LockClientOptions } from '@shardlock/core';
 import { redisOptions } from './connection.js';
 import type { Contender } from './types.js';
 
@@ -52,11 +52,8 @@ function shardlockWith(replicas: 1 | 3 | 5): Contender {
   };
 }
 
-/**
- * Client options of the waiting modes (issue 11), typed loosely until @shardlock/core
- * declares them: an older core refuses them as unknown options, naming them.
- */
-type WaitModeOptions = Readonly<Record<string, unknown>>;
+/** Client options of the waiting modes (docs/contention.md). */
+type WaitModeOptions = Pick<LockClientOptions, 'wakeUp' | 'fair'>;
 
 async function connectShardlock(
   replicas: 1 | 3 | 5,
