@@ -92,9 +92,10 @@ key utilisation, handoff gap, acquire wait, Redis commands per grant and timeout
   --wait-timeout MS      how long an acquire waits for a held key, through each contender's own
                          retry or wait mechanism, before it counts as a timeout; 0 tries
                          once                                                 (default 10000)
-  Commands per grant are INFO commandstats deltas over every node during a contender's slices
-  (PING and the INFO calls themselves left out): Redis counts the calls a Lua script makes
-  too, so raw's EVALSHA release counts 3 (EVALSHA, GET, DEL); the JSON has them by name.
+  Commands per grant are what the load processes sent through ioredis during a contender's
+  slices (health-check PINGs and INFO left out; a batch or script call counts one); the
+  JSON also has what the nodes ran by name (INFO commandstats, which on Redis 7.0 counts the
+  calls a Lua script makes too).
   A hold never ends before --hold: one setTimeout per process to the earliest deadline, and
   when it fires early (Node's timers may end up to ~0.9 ms short), a check once per event-loop
   turn until the deadline. It may end later (a timer tick, a busy loop): the JSON's

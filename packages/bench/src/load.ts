@@ -1,3 +1,4 @@
+import { sentCommands } from './sent-commands.js';
 import { ContentionLog, type ContentionRecords } from './contended/contention-log.js';
 import { HoldTimer } from './contended/hold-timer.js';
 import { keyChooser } from './contended/key-chooser.js';
@@ -47,6 +48,8 @@ export interface SliceResult {
   readonly elapsedMs: number;
   /** CPU (user + system) of the whole process over the slice, in µs. */
   readonly cpuMicros: number;
+  /** Commands the process sent to Redis over the slice (`sent-commands.ts`). */
+  readonly commandsSent: number;
   /** Acquire latencies, {@link LatencyHistogram.encode}d. */
   readonly histogram: string;
   /** Every acquire of a contended run (`keySpace` given); `undefined` for fresh keys. */
@@ -90,6 +93,7 @@ export class LoadTally {
   firstError: string | undefined;
   elapsedMs = 0;
   cpuMicros = 0;
+  commandsSent = 0;
 
   /**
    * Adds one slice, run by every process of `parts` at once from a common start: counts and
@@ -102,6 +106,7 @@ export class LoadTally {
       this.errors += part.errors;
       this.firstError ??= part.firstError;
       this.cpuMicros += part.cpuMicros;
+      this.commandsSent += part.commandsSent;
       this.histogram.add(LatencyHistogram.decode(part.histogram));
     }
     this.elapsedMs += Math.max(0, ...parts.map((part) => part.elapsedMs));
@@ -149,6 +154,7 @@ export async function runLoad(
   const begin = performance.now();
   const end = begin + options.duration;
   const cpuBefore = process.cpuUsage();
+  const sentBefore = sentCommands();
   const runId = Math.random().toString(36).slice(2, 8);
 
   const progress = setInterval(() => {
@@ -239,6 +245,7 @@ export async function runLoad(
     firstError,
     elapsedMs: performance.now() - begin,
     cpuMicros: cpu.user + cpu.system,
+    commandsSent: sentCommands() - sentBefore,
     histogram: histogram.encode(),
     records: log?.records(),
     startedAt,

@@ -59,14 +59,15 @@ export interface ContenderResult {
   /** Load processes. */
   readonly clients: number;
   /**
-   * Redis commands per grant (per pair on fresh keys), from `INFO commandstats` deltas over
-   * every node during the measured slices, health-check PINGs and the INFO calls left out;
-   * as Redis counts them, so the calls a Lua script makes count too (an EVALSHA that runs a
-   * GET and a DEL is 3);
-   * `null` for a contender that sends none (mutex).
+   * Redis commands per grant (per pair on fresh keys): what the load processes sent over the
+   * measured slices (`sent-commands.ts`; health-check PINGs and INFO left out), a whole
+   * batch call or script call counting one; `null` for a contender that sends none (mutex).
    */
   readonly commandsPerGrant: number | null;
-  /** Those commands by name, summed over the run. */
+  /**
+   * What the nodes ran over the run, by command name, from `INFO commandstats` deltas: on
+   * Redis 7.0 this also counts each call a Lua script makes inside the server.
+   */
   readonly commands: Readonly<Record<string, number>>;
   /** Hot-key figures (`--keys`); `null` for fresh keys. */
   readonly contended: ContendedResult | null;

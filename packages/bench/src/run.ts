@@ -186,8 +186,8 @@ async function runContenders(
     }
     return contenders.map((contender, i) => {
       const calls = Object.fromEntries(commands[i]!);
-      const total = Object.values(calls).reduce((sum, n) => sum + n, 0);
       const grants = contended[i]?.allGrants ?? tallies[i]!.pairs;
+      const total = tallies[i]!.commandsSent;
       return contenderResult(
         contender,
         {
