@@ -55,6 +55,8 @@ class KeyAcquire implements Waiter {
   readonly #options: ResolvedAcquireOptions;
   readonly #startedAt: number;
   #token: string | undefined;
+  /** Wake-ups counted before the first try (see `Wakeups.wokenSince`). */
+  #stamp: number;
   /** Resolves the wait in the line with the first attempt, when the turn comes. */
   #turn: ((first: Promise<Lock | number> | undefined) => void) | undefined;
 
@@ -63,6 +65,7 @@ class KeyAcquire implements Waiter {
     this.#key = key;
     this.#options = options;
     this.#startedAt = engine.runtime.now();
+    this.#stamp = engine.wakeups.stamp();
   }
 
   run(): Promise<Lock> {
@@ -74,6 +77,7 @@ class KeyAcquire implements Waiter {
   start(handoff: boolean): void {
     const turn = this.#turn;
     this.#turn = undefined;
+    this.#stamp = this.#engine.wakeups.stamp();
     turn?.(handoff ? this.#attempt('start', true) : undefined);
   }
 
@@ -83,6 +87,7 @@ class KeyAcquire implements Waiter {
     const waiting: Waiting<Lock> = {
       first,
       startedAt: this.#startedAt,
+      stamp: this.#stamp,
       wake: () => ({ redisKey: engine.redisKey(key), nodes: engine.wakeNodes(key) }),
       gaveUp: () => {
         if (this.#token !== undefined) engine.forgetWait(key, this.#token);

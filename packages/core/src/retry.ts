@@ -38,6 +38,8 @@ export interface Waiting<T> {
   readonly first?: Promise<T | number> | undefined;
   /** When the call began (monotonic ms), for `waitTimeout`: before its wait in a local line. */
   readonly startedAt: number;
+  /** `Wakeups.stamp()` before the first try was sent. */
+  readonly stamp: number;
   /** The key's Redis key and the nodes a release of it may come from. */
   readonly wake: () => { readonly redisKey: string; readonly nodes: readonly RedisNode[] };
   /** Told when the call ends without a prize after a try found the key held. */
@@ -132,6 +134,8 @@ async function loop<T extends object>(
   let made = first;
   let sent = first === undefined ? waiting?.first : undefined;
   let after: After = 'start';
+  // Wake-ups counted before the last try was sent (the first one's: from the call's start).
+  let stamp = waiting === undefined ? 0 : waiting.stamp;
   for (let tries = 0; ; tries++) {
     let result: T | number | typeof EXPIRED;
     if (made !== undefined) {
@@ -140,6 +144,7 @@ async function loop<T extends object>(
     } else {
       if (isAborted(signal)) throw abortError(signal, target.key);
       engine.checkOpen();
+      stamp = engine.wakeups.stamp();
       const pending: Promise<T | number> = sent ?? attempt(after);
       sent = undefined;
       try {
@@ -181,6 +186,11 @@ async function loop<T extends object>(
     if (tries >= policy.attempts || delay < 0) throw timeout(engine, target, tries + 1, started);
     const wake = waiting?.wake();
     if (wake !== undefined) {
+      // A release announced while the try was on its way: try again now.
+      if (engine.wakeups.wokenSince(wake.redisKey, stamp)) {
+        if (waitTimeout !== undefined) tries--;
+        continue;
+      }
       // The backoff stays the fallback; a release cuts it short (docs/contention.md).
       engine.wakeups.open(wake.nodes);
       const end = await engine.wakeups.wait(wake.redisKey, delay, signal, target.key);

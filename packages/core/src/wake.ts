@@ -4,6 +4,9 @@ import type { RedisNode } from './node.js';
 import type { Runtime } from './runtime.js';
 import { abortError } from './sleep.js';
 
+// Keys whose last wake-up is remembered for tries on their way (`wokenSince`).
+const MAX_REMEMBERED = 10_000;
+
 /** How a wait for a release ended: a wake-up message, or the fallback timer. */
 export type WaitEnd = 'woken' | 'timer';
 
@@ -18,6 +21,9 @@ export class Wakeups {
   readonly #report: (error: ShardlockError) => void;
   /** Waiters by Redis key. */
   readonly #waiters = new Map<string, Set<() => void>>();
+  /** Messages so far, and the number of the last one per key (bounded: see `wake`). */
+  #messages = 0;
+  readonly #lastWake = new Map<string, number>();
   /** Nodes whose subscriber was opened, and those subscribed now. */
   readonly #opened = new Set<RedisNode>();
   readonly #listening = new Set<RedisNode>();
@@ -85,8 +91,25 @@ export class Wakeups {
     });
   }
 
+  /** A stamp to pass to {@link wokenSince}: taken before a try is sent. */
+  stamp(): number {
+    return this.#messages;
+  }
+
+  /**
+   * Whether a release of `redisKey` was announced after `stamp`: a waiter whose try was on
+   * its way then was not listening, and must not wait for a message that already came.
+   */
+  wokenSince(redisKey: string, stamp: number): boolean {
+    return (this.#lastWake.get(redisKey) ?? -1) >= stamp;
+  }
+
   /** Wakes the waiters of `redisKey`. */
   wake(redisKey: string): void {
+    // Remembered for the tries on their way; bounded, as a forgotten wake-up only delays a
+    // waiter to its fallback poll.
+    if (this.#lastWake.size >= MAX_REMEMBERED) this.#lastWake.clear();
+    this.#lastWake.set(redisKey, this.#messages++);
     const waiters = this.#waiters.get(redisKey);
     if (waiters !== undefined) for (const wake of [...waiters]) wake();
   }
