@@ -7,6 +7,7 @@ import { LockTimeoutError } from './errors.js';
 import { retry, type After, type Waiting } from './retry.js';
 import { OP_FAIR, OP_MARK, OP_POLITE, OP_WAIT } from './scripts/batch.js';
 import { abortError, isAborted } from './sleep.js';
+import type { RedisNode } from './node.js';
 import type { Waiter } from './turns.js';
 
 /**
@@ -49,7 +50,9 @@ function releaseLock(lock: Lock): Promise<boolean> {
  * local line, then tries with one token for as long as its replies arrive, so that its
  * waiting mark (and its place in a fair line) stays the same from try to try.
  */
-class KeyAcquire implements Waiter {
+class KeyAcquire implements Waiter, Waiting<Lock> {
+  /** The first attempt, when a local handoff sent it. */
+  first: Promise<Lock | number> | undefined;
   readonly #engine: LockEngine;
   readonly #key: string;
   readonly #options: ResolvedAcquireOptions;
@@ -81,36 +84,38 @@ class KeyAcquire implements Waiter {
     turn?.(handoff ? this.#attempt('start', true) : undefined);
   }
 
-  #tryFor(first: Promise<Lock | number> | undefined): Promise<Lock> {
+  // The Waiting this acquire is to the retry loop: fields and methods of its own, so that an
+  // acquire that wins at once allocates no closures for it (docs/performance.md).
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+
+  get stamp(): number {
+    return this.#stamp;
+  }
+
+  wake(): { redisKey: string; nodes: readonly RedisNode[] } {
+    return { redisKey: this.#engine.redisKey(this.#key), nodes: this.#engine.wakeNodes(this.#key) };
+  }
+
+  ended(lock: Lock | undefined): void {
     const engine = this.#engine;
     const key = this.#key;
-    const waiting: Waiting<Lock> = {
-      first,
-      startedAt: this.#startedAt,
-      stamp: this.#stamp,
-      wake: () => ({ redisKey: engine.redisKey(key), nodes: engine.wakeNodes(key) }),
-      gaveUp: () => {
-        if (this.#token !== undefined) engine.forgetWait(key, this.#token);
-      },
-    };
-    return retry(
-      engine,
-      { key },
-      (after) => this.#attempt(after, false),
-      releaseLock,
-      this.#options,
-      waiting,
-    ).then(
-      (lock) => {
-        engine.turns.won(key, this, lock);
-        lock.joinLine();
-        return lock;
-      },
-      (error: unknown) => {
-        engine.turns.pass(key, this, false);
-        throw error;
-      },
-    );
+    if (lock !== undefined) {
+      engine.turns.won(key, this, lock);
+      lock.joinLine();
+      return;
+    }
+    // Its mark must not outlive it; its turn passes on.
+    if (this.#token !== undefined) engine.forgetWait(key, this.#token);
+    engine.turns.pass(key, this, false);
+  }
+
+  readonly #next = (after: After): Promise<Lock | number> => this.#attempt(after, false);
+
+  #tryFor(first: Promise<Lock | number> | undefined): Promise<Lock> {
+    this.first = first;
+    return retry(this.#engine, { key: this.#key }, this.#next, releaseLock, this.#options, this);
   }
 
   #attempt(after: After, handoff: boolean): Promise<Lock | number> {

@@ -42,8 +42,8 @@ export interface Waiting<T> {
   readonly stamp: number;
   /** The key's Redis key and the nodes a release of it may come from. */
   readonly wake: () => { readonly redisKey: string; readonly nodes: readonly RedisNode[] };
-  /** Told when the call ends without a prize after a try found the key held. */
-  readonly gaveUp: () => void;
+  /** Told once when the call ends: with its prize, or `undefined` when it failed. */
+  readonly ended: (prize: T | undefined) => void;
 }
 
 /**
@@ -75,22 +75,31 @@ export function retry<T extends object>(
     return Promise.reject(asError(error));
   }
   const started = waiting?.startedAt ?? engine.runtime.now();
-  return (waiting?.first ?? attempt('start')).then((result) => {
-    if (typeof result === 'number') {
-      engine.metrics.contended();
-      return retryLoop(
-        engine,
-        target,
-        attempt,
-        free,
-        options,
-        { started, heldFor: result },
-        waiting,
-      );
-    }
-    engine.metrics.granted(engine.runtime.now() - started, target.keys);
-    return result;
-  });
+  return (waiting?.first ?? attempt('start')).then(
+    (result) => {
+      if (typeof result === 'number') {
+        engine.metrics.contended();
+        return retryLoop(
+          engine,
+          target,
+          attempt,
+          free,
+          options,
+          { started, heldFor: result },
+          waiting,
+        );
+      }
+      engine.metrics.granted(engine.runtime.now() - started, target.keys);
+      waiting?.ended(result);
+      return result;
+    },
+    waiting === undefined
+      ? undefined
+      : (error: unknown) => {
+          waiting.ended(undefined);
+          throw error;
+        },
+  );
 }
 
 /** The first attempt, made before the loop: when, and how long the holder's lease lasts. */
@@ -108,12 +117,15 @@ async function retryLoop<T extends object>(
   first: FirstTry | undefined,
   waiting: Waiting<T> | undefined,
 ): Promise<T> {
+  let prize: T;
   try {
-    return await loop(engine, target, attempt, free, options, first, waiting);
+    prize = await loop(engine, target, attempt, free, options, first, waiting);
   } catch (error) {
-    waiting?.gaveUp();
+    waiting?.ended(undefined);
     throw error;
   }
+  waiting?.ended(prize);
+  return prize;
 }
 
 async function loop<T extends object>(

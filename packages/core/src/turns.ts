@@ -20,7 +20,8 @@ export interface TurnHolder {
 interface Line {
   /** Who has the turn: a waiter whose acquire is under way, or the lock it won. */
   owner: Waiter | TurnHolder;
-  readonly waiters: Waiter[];
+  /** In arrival order; made on the first, as most turns pass with nobody waiting. */
+  waiters: Waiter[] | undefined;
   /** While others wait behind a lock: when to check whether it is still held. */
   timer: unknown;
 }
@@ -43,7 +44,7 @@ export class Turns {
   /** Gives `waiter` the turn of `key` when nobody in this process has it; else false. */
   take(key: string, waiter: Waiter): boolean {
     if (this.#lines.has(key)) return false;
-    this.#lines.set(key, { owner: waiter, waiters: [], timer: undefined });
+    this.#lines.set(key, { owner: waiter, waiters: undefined, timer: undefined });
     return true;
   }
 
@@ -54,12 +55,13 @@ export class Turns {
    */
   join(key: string, waiter: Waiter): () => boolean {
     const line = this.#lines.get(key)!;
-    line.waiters.push(waiter);
+    const waiters = (line.waiters ??= []);
+    waiters.push(waiter);
     this.#watch(key, line);
     return () => {
-      const at = line.waiters.indexOf(waiter);
+      const at = waiters.indexOf(waiter);
       if (at < 0) return false;
-      line.waiters.splice(at, 1);
+      waiters.splice(at, 1);
       return true;
     };
   }
@@ -72,12 +74,6 @@ export class Turns {
     this.#watch(key, line);
   }
 
-  /** Whether anyone waits behind `owner`. */
-  waiting(key: string, owner: Waiter | TurnHolder): boolean {
-    const line = this.#lines.get(key);
-    return line?.owner === owner && line.waiters.length > 0;
-  }
-
   /**
    * `owner` is done with the turn of `key`: the next waiter starts (see {@link Waiter.start}
    * for `handoff`). A stale owner (one whose turn already passed) changes nothing.
@@ -87,7 +83,7 @@ export class Turns {
     if (line?.owner !== owner) return;
     this.#rt.clearTimeout(line.timer);
     line.timer = undefined;
-    const next = line.waiters.shift();
+    const next = line.waiters?.shift();
     if (next === undefined) {
       this.#lines.delete(key);
       return;
@@ -99,7 +95,9 @@ export class Turns {
   /** With waiters behind a lock, checks at its deadline that it is still held. */
   #watch(key: string, line: Line): void {
     const owner = line.owner;
-    if (line.timer !== undefined || line.waiters.length === 0 || !isHolder(owner)) return;
+    if (line.timer !== undefined || (line.waiters?.length ?? 0) === 0 || !isHolder(owner)) {
+      return;
+    }
     line.timer = this.#rt.setTimeout(
       () => {
         line.timer = undefined;
