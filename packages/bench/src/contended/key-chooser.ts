@@ -1,29 +1,10 @@
+import { mulberry32 } from '../ring-metrics.js';
+
 /** Picks the next hot key's index, from 0 to `keys − 1`. */
 export type KeyChooser = () => number;
 
 /** The largest key space `--zipf` takes: its table holds one float per key. */
 export const MAX_ZIPF_KEYS = 1_000_000;
-
-/**
- * mulberry32: a 32-bit seeded generator, uniform in [0, 1). Not for anything secret; chosen
- * because it is tiny, fast and gives the same sequence on every platform for a seed.
- *
- * @example
- * ```ts
- * const next = seededRandom(42);
- * next(); // the same first value in every run
- * ```
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * The cumulative Zipf distribution over `keys` ranks with exponent `s`: entry `k` is the
@@ -53,7 +34,7 @@ export function keyChooser(keys: number, s: number, seed: number): KeyChooser {
   if (!Number.isInteger(keys) || keys < 1) {
     throw new RangeError(`keys must be a positive integer, received ${keys}`);
   }
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   if (s === 0) return () => Math.floor(random() * keys);
   if (keys > MAX_ZIPF_KEYS) {
     throw new RangeError(`a Zipf skew takes at most ${MAX_ZIPF_KEYS} keys, received ${keys}`);
