@@ -188,6 +188,19 @@ describe('local lines', () => {
     expect(after.grants - before.grants).toBe(40);
   });
 
+  it('passes the turn when the lock ahead is never released, once its validity has run out', async () => {
+    const one = client();
+    const forgotten = await one.acquire('never', { ttl: 400 });
+    const startedAt = performance.now();
+    // Behind it in this process's line: it asks Redis only when the turn passes.
+    const next = await one.acquire('never', { ttl: 5_000, waitTimeout: 10_000, retry: SLOW_POLLS });
+    const waited = performance.now() - startedAt;
+    expect(waited).toBeGreaterThanOrEqual(forgotten.deadline - startedAt);
+    expect(waited).toBeLessThan(POLL / 2);
+    expect(next.fence > forgotten.fence).toBe(true);
+    await next.release();
+  });
+
   it('removes a waiter that aborts or times out, and leaves no mark behind', async () => {
     const holder = client();
     const waiters = client();
