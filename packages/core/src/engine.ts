@@ -345,8 +345,12 @@ export class LockEngine {
     }
   }
 
-  /** Drops the waiting mark of a waiter that gave up, in the background (docs/contention.md). */
+  /**
+   * Drops the waiting mark of a waiter that gave up, in the background (docs/contention.md).
+   * Quorum mode marks with each round's own token: those marks expire by themselves.
+   */
   forgetWait(key: string, token: string): void {
+    if (this.options.replicas > 1) return;
     for (const node of this.wakeNodes(key)) {
       this.send(node, key, OP_FORGET, token, 0).catch(() => undefined);
     }
