@@ -62,8 +62,7 @@ function retryAll(
   return retry(
     engine,
     { key: keys[0]!, what: `all of ${keys.length} keys`, keys: keys.length },
-    () => attemptAll(engine, keys, options.ttl),
-    (group) => group.release(),
+    { attempt: () => attemptAll(engine, keys, options.ttl), free: (group) => group.release() },
     options,
   );
 }

@@ -4,7 +4,7 @@ import type { Lock } from './lock.js';
 import { backoff, type ResolvedAcquireOptions } from './acquire-options.js';
 import type { ResolvedRetryOptions } from './options.js';
 import { LockTimeoutError } from './errors.js';
-import { retry, type After, type Waiting } from './retry.js';
+import { retry, type After, type Tries, type Waiting } from './retry.js';
 import { OP_FAIR, OP_MARK, OP_POLITE, OP_WAIT } from './scripts/batch.js';
 import { abortError, isAborted } from './sleep.js';
 import type { RedisNode } from './node.js';
@@ -36,7 +36,11 @@ function acquireKey(
 ): Promise<Lock> {
   // No wake-ups, or a caller who will not wait (no retries): no line, no marks.
   if (!engine.options.wakeUp || options.retry.attempts === 0) {
-    return retry(engine, { key }, () => engine.tryOnce(key, options.ttl), releaseLock, options);
+    const tries: Tries<Lock> = {
+      attempt: () => engine.tryOnce(key, options.ttl),
+      free: releaseLock,
+    };
+    return retry(engine, { key }, tries, options);
   }
   return new KeyAcquire(engine, key, options).run();
 }
@@ -50,7 +54,7 @@ function releaseLock(lock: Lock): Promise<boolean> {
  * local line, then tries with one token for as long as its replies arrive, so that its
  * waiting mark (and its place in a fair line) stays the same from try to try.
  */
-class KeyAcquire implements Waiter, Waiting<Lock> {
+class KeyAcquire implements Waiter, Tries<Lock>, Waiting<Lock> {
   /** The first attempt, when a local handoff sent it. */
   first: Promise<Lock | number> | undefined;
   readonly #engine: LockEngine;
@@ -84,8 +88,8 @@ class KeyAcquire implements Waiter, Waiting<Lock> {
     turn?.(handoff ? this.#attempt('start', true) : undefined);
   }
 
-  // The Waiting this acquire is to the retry loop: fields and methods of its own, so that an
-  // acquire that wins at once allocates no closures for it (docs/performance.md).
+  // What this acquire is to the retry loop (its Tries and Waiting): methods of its own, so
+  // that an acquire that wins at once allocates no closures for it (docs/performance.md).
   get startedAt(): number {
     return this.#startedAt;
   }
@@ -111,11 +115,17 @@ class KeyAcquire implements Waiter, Waiting<Lock> {
     engine.turns.pass(key, this, false);
   }
 
-  readonly #next = (after: After): Promise<Lock | number> => this.#attempt(after, false);
+  attempt(after: After): Promise<Lock | number> {
+    return this.#attempt(after, false);
+  }
+
+  free(lock: Lock): Promise<boolean> {
+    return lock.release();
+  }
 
   #tryFor(first: Promise<Lock | number> | undefined): Promise<Lock> {
     this.first = first;
-    return retry(this.#engine, { key: this.#key }, this.#next, releaseLock, this.#options, this);
+    return retry(this.#engine, { key: this.#key }, this, this.#options, this);
   }
 
   #attempt(after: After, handoff: boolean): Promise<Lock | number> {

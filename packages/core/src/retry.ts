@@ -29,8 +29,13 @@ const EXPIRED = Symbol('expired');
  */
 export type After = 'start' | 'held' | 'fresh';
 
-/** One try: the prize, or how long the holder's lease still lasts (ms). */
-export type Attempt<T> = (after: After) => Promise<T | number>;
+/** What a call tries for, and how to give back a prize nobody will receive. */
+export interface Tries<T> {
+  /** One try: the prize, or how long the holder's lease still lasts (ms). */
+  attempt(after: After): Promise<T | number>;
+  /** Gives back a prize that arrived after its caller had gone. */
+  free(prize: T): Promise<unknown>;
+}
 
 /** A call that waits for releases rather than polling (docs/contention.md). */
 export interface Waiting<T> {
@@ -52,22 +57,20 @@ export interface Waiting<T> {
  * `waitTimeout` reaches past it (spending no attempt), and ends at `waitTimeout` or on abort
  * even while an attempt is in flight. A prize that arrives after the caller has gone is
  * freed, never leaked.
- * @param attempt - one try
- * @param free - gives back a prize nobody will receive
+ * @param work - what each try does (an object, not closures: nothing is made per call for it)
  * @throws {@link LockTimeoutError}, {@link LockAbortedError}, or what an attempt throws
  */
 export function retry<T extends object>(
   engine: LockEngine,
   target: Target,
-  attempt: Attempt<T>,
-  free: (prize: T) => Promise<unknown>,
+  work: Tries<T>,
   options: ResolvedAcquireOptions,
   waiting?: Waiting<T>,
 ): Promise<T> {
   // The common case, nothing to bound or abort and the key free, needs no loop: one promise
   // instead of the loop's async frame on every acquire (docs/performance.md).
   if (options.signal !== undefined || options.waitTimeout !== undefined) {
-    return retryLoop(engine, target, attempt, free, options, undefined, waiting);
+    return retryLoop(engine, target, work, options, undefined, waiting);
   }
   try {
     engine.checkOpen();
@@ -75,19 +78,11 @@ export function retry<T extends object>(
     return Promise.reject(asError(error));
   }
   const started = waiting?.startedAt ?? engine.runtime.now();
-  return (waiting?.first ?? attempt('start')).then(
+  return (waiting?.first ?? work.attempt('start')).then(
     (result) => {
       if (typeof result === 'number') {
         engine.metrics.contended();
-        return retryLoop(
-          engine,
-          target,
-          attempt,
-          free,
-          options,
-          { started, heldFor: result },
-          waiting,
-        );
+        return retryLoop(engine, target, work, options, { started, heldFor: result }, waiting);
       }
       engine.metrics.granted(engine.runtime.now() - started, target.keys);
       waiting?.ended(result);
@@ -111,28 +106,7 @@ interface FirstTry {
 async function retryLoop<T extends object>(
   engine: LockEngine,
   target: Target,
-  attempt: Attempt<T>,
-  free: (prize: T) => Promise<unknown>,
-  options: ResolvedAcquireOptions,
-  first: FirstTry | undefined,
-  waiting: Waiting<T> | undefined,
-): Promise<T> {
-  let prize: T;
-  try {
-    prize = await loop(engine, target, attempt, free, options, first, waiting);
-  } catch (error) {
-    waiting?.ended(undefined);
-    throw error;
-  }
-  waiting?.ended(prize);
-  return prize;
-}
-
-async function loop<T extends object>(
-  engine: LockEngine,
-  target: Target,
-  attempt: Attempt<T>,
-  free: (prize: T) => Promise<unknown>,
+  work: Tries<T>,
   options: ResolvedAcquireOptions,
   first: FirstTry | undefined,
   waiting: Waiting<T> | undefined,
@@ -148,69 +122,76 @@ async function loop<T extends object>(
   let after: After = 'start';
   // Wake-ups counted before the last try was sent (the first one's: from the call's start).
   let stamp = waiting === undefined ? 0 : waiting.stamp;
-  for (let tries = 0; ; tries++) {
-    let result: T | number | typeof EXPIRED;
-    if (made !== undefined) {
-      result = made.heldFor;
-      made = undefined;
-    } else {
-      if (isAborted(signal)) throw abortError(signal, target.key);
-      engine.checkOpen();
-      stamp = engine.wakeups.stamp();
-      const pending: Promise<T | number> = sent ?? attempt(after);
-      sent = undefined;
-      try {
-        result = await bounded(engine, pending, until, signal, target.key, free);
-      } catch (error) {
-        after = 'fresh';
-        // Fail fast, or wait when asked to: only a waitTimeout that covers it waits it out.
-        if (
-          error instanceof NodeQuarantinedError &&
-          waitTimeout !== undefined &&
-          rt.now() + error.retryAfter <= until
-        ) {
-          // Waiting out a quarantine is not a retry against a holder: it spends no attempt.
-          tries--;
-          await sleep(rt, error.retryAfter + 1, signal, target.key);
-          continue;
+  const free = (prize: T): Promise<unknown> => work.free(prize);
+  try {
+    for (let tries = 0; ; tries++) {
+      let result: T | number | typeof EXPIRED;
+      if (made !== undefined) {
+        result = made.heldFor;
+        made = undefined;
+      } else {
+        if (isAborted(signal)) throw abortError(signal, target.key);
+        engine.checkOpen();
+        stamp = engine.wakeups.stamp();
+        const pending: Promise<T | number> = sent ?? work.attempt(after);
+        sent = undefined;
+        try {
+          result = await bounded(engine, pending, until, signal, target.key, free);
+        } catch (error) {
+          after = 'fresh';
+          // Fail fast, or wait when asked to: only a waitTimeout that covers it waits it out.
+          if (
+            error instanceof NodeQuarantinedError &&
+            waitTimeout !== undefined &&
+            rt.now() + error.retryAfter <= until
+          ) {
+            // Waiting out a quarantine is not a retry against a holder: it spends no attempt.
+            tries--;
+            await sleep(rt, error.retryAfter + 1, signal, target.key);
+            continue;
+          }
+          // A node that just failed is marked down within a health check or two (then its keys
+          // are quarantined, and waited out as above): a caller who asked to wait tries again.
+          if (error instanceof NodeUnavailableError && waitTimeout !== undefined) {
+            const delay = Math.min(backoff(policy, tries + 1, 0, rt.random), until - rt.now());
+            if (tries >= policy.attempts || delay < 0) throw error;
+            await sleep(rt, delay, signal, target.key);
+            continue;
+          }
+          throw error;
         }
-        // A node that just failed is marked down within a health check or two (then its keys
-        // are quarantined, and waited out as above): a caller who asked to wait tries again.
-        if (error instanceof NodeUnavailableError && waitTimeout !== undefined) {
-          const delay = Math.min(backoff(policy, tries + 1, 0, rt.random), until - rt.now());
-          if (tries >= policy.attempts || delay < 0) throw error;
-          await sleep(rt, delay, signal, target.key);
-          continue;
-        }
-        throw error;
       }
-    }
-    if (result === EXPIRED) throw timeout(engine, target, tries + 1, started);
-    if (typeof result !== 'number') {
-      engine.metrics.granted(rt.now() - started, target.keys);
-      return result;
-    }
-    // 0: also a grant that came too late and is being released by its token.
-    after = result === 0 ? 'fresh' : 'held';
-    // The first attempt made before the loop was counted there.
-    if (tries > 0 || first === undefined) engine.metrics.contended();
-    const delay = Math.min(backoff(policy, tries + 1, result, rt.random), until - rt.now());
-    if (tries >= policy.attempts || delay < 0) throw timeout(engine, target, tries + 1, started);
-    const wake = waiting?.wake();
-    if (wake !== undefined) {
-      // A release announced while the try was on its way: try again now.
-      if (engine.wakeups.wokenSince(wake.redisKey, stamp)) {
-        if (waitTimeout !== undefined) tries--;
+      if (result === EXPIRED) throw timeout(engine, target, tries + 1, started);
+      if (typeof result !== 'number') {
+        engine.metrics.granted(rt.now() - started, target.keys);
+        waiting?.ended(result);
+        return result;
+      }
+      // 0: also a grant that came too late and is being released by its token.
+      after = result === 0 ? 'fresh' : 'held';
+      // The first attempt made before the loop was counted there.
+      if (tries > 0 || first === undefined) engine.metrics.contended();
+      const delay = Math.min(backoff(policy, tries + 1, result, rt.random), until - rt.now());
+      if (tries >= policy.attempts || delay < 0) throw timeout(engine, target, tries + 1, started);
+      const wake = waiting?.wake();
+      if (wake !== undefined) {
+        // A release announced while the try was on its way: try again now.
+        if (engine.wakeups.wokenSince(wake.redisKey, stamp)) {
+          if (waitTimeout !== undefined) tries--;
+          continue;
+        }
+        // The backoff stays the fallback; a release cuts it short (docs/contention.md).
+        engine.wakeups.open(wake.nodes);
+        const end = await engine.wakeups.wait(wake.redisKey, delay, signal, target.key);
+        // A wake-up is a release, not a poll: under a waitTimeout it spends no attempt.
+        if (end === 'woken' && waitTimeout !== undefined) tries--;
         continue;
       }
-      // The backoff stays the fallback; a release cuts it short (docs/contention.md).
-      engine.wakeups.open(wake.nodes);
-      const end = await engine.wakeups.wait(wake.redisKey, delay, signal, target.key);
-      // A wake-up is a release, not a poll: under a waitTimeout it spends no attempt.
-      if (end === 'woken' && waitTimeout !== undefined) tries--;
-      continue;
+      await sleep(rt, delay, signal, target.key);
     }
-    await sleep(rt, delay, signal, target.key);
+  } catch (error) {
+    waiting?.ended(undefined);
+    throw error;
   }
 }
 

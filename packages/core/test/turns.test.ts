@@ -42,6 +42,19 @@ function holder(rt: Runtime, deadline: number): TurnHolder & { deadline: number;
   };
 }
 
+/** A line for `k` whose turn a lock valid until `deadline` holds, with `b` waiting behind it. */
+function lineBehindLock(deadline: number) {
+  const rt = manualRuntime();
+  const turns = new Turns(rt);
+  const log: string[] = [];
+  const a = waiter(log, 'a');
+  turns.take('k', a);
+  const lock = holder(rt, deadline);
+  turns.won('k', a, lock);
+  turns.join('k', waiter(log, 'b'));
+  return { rt, turns, log, lock };
+}
+
 describe('local lines (turns.ts)', () => {
   it('gives the turn at once when nobody in the process has the key, and queues the others in order', () => {
     const rt = manualRuntime();
@@ -83,14 +96,7 @@ describe('local lines (turns.ts)', () => {
   });
 
   it('passes the turn of a lock nobody releases once its validity has run out, not before', () => {
-    const rt = manualRuntime();
-    const turns = new Turns(rt);
-    const log: string[] = [];
-    const a = waiter(log, 'a');
-    turns.take('k', a);
-    const lock = holder(rt, 100);
-    turns.won('k', a, lock);
-    turns.join('k', waiter(log, 'b'));
+    const { rt, log, lock } = lineBehindLock(100);
     rt.advance(60);
     // Extended meanwhile: the check at the old deadline looks again at the new one.
     lock.deadline = 250;
@@ -101,14 +107,7 @@ describe('local lines (turns.ts)', () => {
   });
 
   it('passes the turn of a lock found lost at its next check, and only once', () => {
-    const rt = manualRuntime();
-    const turns = new Turns(rt);
-    const log: string[] = [];
-    const a = waiter(log, 'a');
-    turns.take('k', a);
-    const lock = holder(rt, 100);
-    turns.won('k', a, lock);
-    turns.join('k', waiter(log, 'b'));
+    const { rt, turns, log, lock } = lineBehindLock(100);
     lock.lost = true;
     turns.pass('k', lock, false);
     rt.advance(200);
