@@ -152,6 +152,23 @@ describe('waiters woken by a release', () => {
     await next.release();
   });
 
+  it('tries again when its subscriber was away as the release was announced', async () => {
+    const holder = client();
+    const waiter = client();
+    const lock = await holder.acquire('missed', { ttl: LEASE });
+    const waiting = waiter.acquire('missed', { ttl: 5_000, waitTimeout: LEASE, retry: SLOW_POLLS });
+    await until(async () => Object.keys(await marks('missed')).length > 0, 'the waiter marked');
+    await sleep(200);
+    // The release is published while no subscriber listens: that message is lost.
+    expect(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')).toBeGreaterThan(0);
+    const releasedAt = performance.now();
+    await lock.release();
+    const next = await waiting;
+    // Not at its next poll (5 s): the subscriber's loss and return woke it.
+    expect(performance.now() - releasedAt).toBeLessThan(POLL / 2);
+    await next.release();
+  });
+
   it('wakes a quorum waiter from any replica', async () => {
     const holder = client({ replicas: 3 }, quorumNodes);
     const waiter = client({ replicas: 3 }, quorumNodes);
