@@ -165,6 +165,33 @@ describe('node:diagnostics_channel', () => {
     expect(released.map((c) => c.result)).toEqual([true]);
   });
 
+  it('sends a node at most 64 ops a call: a full batch goes out while the one before is in flight', async () => {
+    // A cluster of its own: one node, under its own prefix.
+    const one = new LockClient({
+      restartQuarantine: false,
+      nodes: nodeSpecs(nodes.slice(0, 1)),
+      keyPrefix: 'one:',
+    });
+    try {
+      await one.ready();
+      const batches = await collect<BatchMessage>(CHANNELS.batch, async () => {
+        const locks = await Promise.all(
+          Array.from({ length: 300 }, (_, i) => one.acquire(`full:${i}`)),
+        );
+        expect(new Set(locks.map((lock) => lock.fence)).size).toBe(300);
+        expect(await Promise.all(locks.map((lock) => lock.release()))).toEqual(
+          Array.from({ length: 300 }, () => true),
+        );
+      });
+      const sizes = batches.filter((b) => b.client === one).map((b) => b.size);
+      expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(600);
+      expect(Math.max(...sizes)).toBe(64);
+      expect(await raw[0]!.keys('one:lock:full:*')).toEqual([]);
+    } finally {
+      await one.close();
+    }
+  });
+
   it('publishes each batch call, lost locks and node state changes', async () => {
     const batches = await collect<BatchMessage>(CHANNELS.batch, async () => {
       const locks = await Promise.all(
