@@ -1,6 +1,6 @@
 import { batchChannel, type BatchMessage } from './diagnostics.js';
 import { ClientMetrics } from './metrics.js';
-import { CommandError, InvalidArgumentError, type ShardlockError } from './errors.js';
+import { asError, CommandError, InvalidArgumentError, type ShardlockError } from './errors.js';
 import type { LockLostReason } from './events.js';
 import { generationOf, Lock } from './lock.js';
 import { ContactPending, Stalled, type Membership } from './membership/membership.js';
@@ -206,6 +206,31 @@ export class LockEngine {
     return sent.then((reply) => this.#number(reply, node, key));
   }
 
+  /**
+   * As {@link send}, the reply (or the error of its call, or of the server's refusal) going
+   * to `done`: no promise per op, for the one-owner acquire and release (docs/performance.md).
+   * `done` must not throw.
+   */
+  sendWith(
+    node: RedisNode,
+    key: string,
+    op: string,
+    token: string,
+    ttl: number,
+    done: (reply: number, error: Error | undefined) => void,
+  ): void {
+    node.runWith(
+      this.#lockPrefix + key,
+      opArg(op, token, ttl, 0),
+      needsCleanup(op),
+      (reply, error) => {
+        if (error !== undefined) done(0, error);
+        else if (typeof reply === 'number') done(reply, undefined);
+        else done(0, this.refusal(String(reply), node, key));
+      },
+    );
+  }
+
   /** The Redis key of lock `key`. */
   redisKey(key: string): string {
     return this.#lockPrefix + key;
@@ -284,19 +309,47 @@ export class LockEngine {
    * @param op - the acquire op: plain, or one that marks a waiter (docs/contention.md); a
    *   handoff between owners always sends plain acquires (its waiters poll)
    */
-  async #tryOwner(key: string, ttl: number, op: string, token: string): Promise<Lock | number> {
-    const route = this.routeNow(key);
+  #tryOwner(key: string, ttl: number, op: string, token: string): Promise<Lock | number> {
+    let route: readonly RedisNode[] | Promise<readonly RedisNode[]>;
+    try {
+      route = this.routeNow(key);
+    } catch (error) {
+      return Promise.reject(asError(error));
+    }
     // No await when the route is known now: a tick saved on every acquire.
-    const nodes = isArray(route) ? route : await route;
+    if (!isArray(route)) return route.then((nodes) => this.#tryOn(nodes, key, ttl, op, token));
+    return this.#tryOn(route, key, ttl, op, token);
+  }
+
+  #tryOn(
+    nodes: readonly RedisNode[],
+    key: string,
+    ttl: number,
+    op: string,
+    token: string,
+  ): Promise<Lock | number> {
     const sentAt = this.runtime.now();
     // A fresh token: a loss on one node releases the others by token in the background, and
     // the caller may reuse its token in the next try (docs/contention.md).
     if (nodes.length > 1) return this.#tryOnAll(nodes, key, this.runtime.token(), ttl, sentAt);
     const node = nodes[0]!;
     const generation = node.generation;
-    const reply = await this.send(node, key, op, token, ttl);
-    if (reply < 0) return -1 - reply;
-    return this.believable(new Lock(this, nodes, generation, key, token, reply, ttl, sentAt));
+    // One promise for the attempt, resolved from the op's callback (docs/performance.md).
+    return new Promise((resolve, reject) => {
+      this.sendWith(node, key, op, token, ttl, (reply, error) => {
+        if (error !== undefined) reject(error);
+        else if (reply < 0) resolve(-1 - reply);
+        else {
+          try {
+            resolve(
+              this.believable(new Lock(this, nodes, generation, key, token, reply, ttl, sentAt)),
+            );
+          } catch (thrown) {
+            reject(asError(thrown));
+          }
+        }
+      });
+    });
   }
 
   /**

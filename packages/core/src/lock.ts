@@ -284,17 +284,28 @@ export class Lock implements AsyncDisposable {
     return this.#releaseOwned(before);
   }
 
-  async #releaseOwned(before: LockState): Promise<boolean> {
-    const engine = this.#engine;
+  #releaseOwned(before: LockState): Promise<boolean> {
     const only = this.#nodes.length === 1 && this.#maybe.length === 0 ? this.#nodes[0]! : undefined;
+    if (only === undefined || only.closed) return this.#releaseAll(before);
+    // One promise for the release, resolved from the op's callback (docs/performance.md).
+    return new Promise((resolve, reject) => {
+      this.#engine.sendWith(only, this.key, OP_RELEASE, this.token, 0, (reply, error) => {
+        if (error === undefined) {
+          resolve(reply === 1 && before === 'held');
+          return;
+        }
+        // Not released: calling release() again retries (the lease also expires by its TTL).
+        this.#state = before;
+        reject(error);
+      });
+      // The next local waiter's try goes into the same batch, right behind the release.
+      this.#leaveLine(true);
+    });
+  }
+
+  async #releaseAll(before: LockState): Promise<boolean> {
+    const engine = this.#engine;
     try {
-      if (only !== undefined && !only.closed) {
-        const sent = engine.send(only, this.key, OP_RELEASE, this.token, 0);
-        // The next local waiter's try goes into the same batch, right behind the release.
-        this.#leaveLine(true);
-        const reply = await sent;
-        return reply === 1 && before === 'held';
-      }
       // A removed node's connection is closed and its lease moot: nothing routes the key there.
       const nodes = this.#nodes.filter((node) => !node.closed);
       const maybe = this.#maybe.filter((node) => !node.closed && !nodes.includes(node));
