@@ -1,5 +1,5 @@
 import { describe, RingError } from './errors.js';
-import { utf8 } from './hash.js';
+import { murmur3, murmur3Ascii, utf8 } from './hash.js';
 import {
   compareRecords,
   makeRecord,
@@ -198,8 +198,13 @@ export class HashRing {
   }
 
   #hash(key: string | Uint8Array): number {
+    const { hash, seed } = this.#state.options;
     let bytes: Uint8Array;
     if (typeof key === 'string') {
+      if (hash === murmur3) {
+        const ascii = murmur3Ascii(key, seed);
+        if (ascii >= 0) return ascii;
+      }
       // Lone surrogates encode to U+FFFD, so two different strings would share an owner
       // while a store keyed by the string sees two keys.
       if (!key.isWellFormed()) {
@@ -215,7 +220,6 @@ export class HashRing {
         'ERR_RING_INVALID_KEY',
         `a key must be a string or a Uint8Array, received ${describe(key)}`,
       );
-    const { hash, seed } = this.#state.options;
     return hash(bytes, seed) >>> 0;
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { murmur3Ascii } from '../src/hash.js';
 import { HashRing, murmur3 } from '../src/index.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -31,6 +32,30 @@ describe('murmur3', () => {
     const ring = new HashRing(['a', 'b', 'c', 'd', 'e']);
     for (const key of ['plain', 'ünïcödé', '鍵', '🔒 lock', 'x'.repeat(5000)]) {
       expect(ring.owner(key)).toBe(ring.owner(utf8(key)));
+    }
+  });
+
+  it('hashes an ASCII string from its char codes exactly as its bytes, and refuses any other', () => {
+    // A fixed sequence (xorshift32), so a failure replays.
+    let state = 0x9e3779b9;
+    const next = (): number => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return state >>> 0;
+    };
+    for (let n = 0; n < 3_000; n++) {
+      const length = next() % 70;
+      const text = String.fromCharCode(...Array.from({ length }, () => next() & 0x7f));
+      const seed = n % 3 === 0 ? 0 : next();
+      expect(murmur3Ascii(text, seed)).toBe(murmur3(utf8(text), seed));
+    }
+    for (const [text, seed, expected] of VECTORS.filter(([text]) => /^[\0-\x7f]*$/.test(text))) {
+      expect(murmur3Ascii(text, seed)).toBe(expected);
+    }
+    // A non-ASCII char in any position of the last word or a whole one is left to the bytes.
+    for (const text of ['\x80', 'ab\u00e9', 'abc\u00e9', 'abcd\u00e9fgh', '\uD800', 'é']) {
+      expect(murmur3Ascii(text, 0)).toBe(-1);
     }
   });
 });
