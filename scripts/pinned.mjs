@@ -1,13 +1,15 @@
 // `pnpm pinned [--nodes 1,5,20,50] [--contenders shardlock,raw] [--duration 8]
-// [--concurrency 256] [--perf]`: where the client's CPU goes, with the client and its nodes
-// on different cores. Runs one `shardlock bench` per node count and contender with the
-// embedded redis-servers on core 1 and the client process on core 0 (Linux `taskset`; needs
-// 2 cores), samples the client's /proc counters over the middle half of the run, and prints
-// one row each: pairs/s, the bench's CPU µs/pair, the client's share of its core, its
-// user/system split, its context switches per 1,000 pairs, and the calls it sent per pair.
-// With --perf, `perf record` samples the client over the same window and the row gets where
-// its CPU went, by group. Needs `pnpm build` first. Used for docs/performance.md.
-import { execFileSync, spawn } from 'node:child_process';
+// [--concurrency 256] [--perf | --syscalls]`: where the client's CPU goes, with the client
+// and its nodes on different cores. Runs one `shardlock bench` per node count and contender
+// with the embedded redis-servers on core 1 and the client process on core 0 (Linux
+// `taskset`; needs 2 cores), samples the client's /proc counters over the middle half of
+// the run, and prints one row each: pairs/s, the bench's CPU µs/pair, the client's share of
+// its core, its user/system split, its context switches per 1,000 pairs, and the calls it
+// sent per pair. With --perf, `perf record` samples the client over the same window and the
+// row gets where its CPU went, by group; with --syscalls (not with --perf), `perf stat`
+// counts its system calls over the window. Needs `pnpm build` first. Used for
+// docs/performance.md.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '8' },
     concurrency: { type: 'string', default: '256' },
     perf: { type: 'boolean', default: false },
+    syscalls: { type: 'boolean', default: false },
   },
 });
 const nodeCounts = values.nodes.split(',').map(Number);
@@ -122,6 +125,8 @@ async function run(nodes, contender) {
   await sleep((duration * 1000) / 4);
   const window = duration / 2;
   const before = counters(child.pid);
+  const startedAt = performance.now();
+  let syscalls = 0;
   const perfFile = join(dir, `${nodes}-${contender}.perf`);
   if (values.perf) {
     execFileSync(
@@ -142,13 +147,34 @@ async function run(nodes, contender) {
         stdio: 'ignore',
       },
     );
+  } else if (values.syscalls) {
+    // Counting a tracepoint, not sampling: a small cost per system call.
+    const stat = spawnSync(
+      'perf',
+      [
+        'stat',
+        '-x',
+        ',',
+        '-e',
+        'raw_syscalls:sys_enter',
+        '-p',
+        String(child.pid),
+        '--',
+        'sleep',
+        String(window),
+      ],
+      { encoding: 'utf8' },
+    );
+    syscalls = Number(/^(\d+),/m.exec(stat.stderr)?.[1] ?? Number.NaN);
   } else {
     await sleep(window * 1000);
   }
   const after = counters(child.pid);
+  // The sleep may end late on a loaded machine: the window is what the clock says.
+  const elapsed = (performance.now() - startedAt) / 1000;
   await exited;
   const result = JSON.parse(readFileSync(json, 'utf8')).results[0];
-  const pairs = result.pairsPerSecond * window;
+  const pairs = result.pairsPerSecond * elapsed;
   const cpu = after.user - before.user + (after.system - before.system);
   const perK = (n) => ((1000 * n) / pairs).toFixed(0);
   const row = [
@@ -157,21 +183,27 @@ async function run(nodes, contender) {
     result.pairsPerSecond.toLocaleString('en-US'),
     result.cpuMicrosPerPair,
     // perf's own sampling is charged to the client: its share of the core is left out then.
-    values.perf ? '–' : `${Math.round((100 * cpu) / window)} %`,
+    values.perf ? '–' : `${Math.round((100 * cpu) / elapsed)} %`,
     `${Math.round((100 * (after.user - before.user)) / cpu)} / ${Math.round((100 * (after.system - before.system)) / cpu)}`,
     perK(after.voluntary - before.voluntary),
     perK(after.involuntary - before.involuntary),
     result.commandsPerGrant,
   ];
+  if (values.syscalls) row.push(perK(syscalls));
   if (values.perf) row.push(perfGroups(perfFile));
   console.log(`| ${row.join(' | ')} |`);
 }
 
 console.log(
   '| nodes | contender | pairs/s | CPU µs/pair | client core used | user / system % | voluntary switches / 1k pairs | preempted / 1k pairs | calls / pair |' +
+    (values.syscalls ? ' syscalls / 1k pairs |' : '') +
     (values.perf ? ' where it went |' : ''),
 );
-console.log('|---:|:--|--:|--:|--:|--:|--:|--:|--:|' + (values.perf ? ':--|' : ''));
+console.log(
+  '|---:|:--|--:|--:|--:|--:|--:|--:|--:|' +
+    (values.syscalls ? '--:|' : '') +
+    (values.perf ? ':--|' : ''),
+);
 try {
   for (const nodes of nodeCounts) for (const contender of contenders) await run(nodes, contender);
 } finally {
