@@ -5,8 +5,9 @@ import type { BatchReply } from './scripts/batch.js';
 // A full batch is sent at once, even while another call is in flight, so that the node
 // starts on it while this process builds the next: with one node and 256 pairs in flight,
 // one batch of everything left the client and the server taking turns, each idle half the
-// time; 64 raised pairs/s there by a third or more (docs/performance.md). 64 ops already amortize a call's
-// fixed cost, and a larger batch holds the node's single thread longer against other clients.
+// time; 64 raised pairs/s there by a third or more (docs/performance.md). 64 ops already
+// amortize a call's fixed cost, and a larger batch holds the node's single thread longer
+// against other clients.
 const MAX_BATCH = 64;
 
 /** Receives one op's reply, or the error of its failed call. Must not throw. */
