@@ -4,7 +4,7 @@ import type { Lock } from './lock.js';
 import { backoff, type ResolvedAcquireOptions } from './acquire-options.js';
 import type { ResolvedRetryOptions } from './options.js';
 import { LockTimeoutError } from './errors.js';
-import { retry, type After, type Tries, type Waiting } from './retry.js';
+import { retry, type After, type Target, type Tries, type Waiting } from './retry.js';
 import { OP_FAIR, OP_MARK, OP_POLITE, OP_WAIT } from './scripts/batch.js';
 import { abortError, isAborted } from './sleep.js';
 import type { RedisNode } from './node.js';
@@ -36,17 +36,34 @@ function acquireKey(
 ): Promise<Lock> {
   // No wake-ups, or a caller who will not wait (no retries): no line, no marks.
   if (!engine.options.wakeUp || options.retry.attempts === 0) {
-    const tries: Tries<Lock> = {
-      attempt: () => engine.tryOnce(key, options.ttl),
-      free: releaseLock,
-    };
-    return retry(engine, { key }, tries, options);
+    const plain = new PlainAcquire(engine, key, options.ttl);
+    return retry(engine, plain, plain, options);
   }
   return new KeyAcquire(engine, key, options).run();
 }
 
-function releaseLock(lock: Lock): Promise<boolean> {
-  return lock.release();
+/**
+ * One acquire of one key without wake-ups: its own target and tries, so that the retry loop
+ * gets one small object per acquire and no closure (docs/performance.md).
+ */
+class PlainAcquire implements Target, Tries<Lock> {
+  readonly key: string;
+  readonly #engine: LockEngine;
+  readonly #ttl: number;
+
+  constructor(engine: LockEngine, key: string, ttl: number) {
+    this.key = key;
+    this.#engine = engine;
+    this.#ttl = ttl;
+  }
+
+  attempt(): Promise<Lock | number> {
+    return this.#engine.tryOnce(this.key, this.#ttl);
+  }
+
+  free(lock: Lock): Promise<boolean> {
+    return lock.release();
+  }
 }
 
 /**
@@ -54,7 +71,7 @@ function releaseLock(lock: Lock): Promise<boolean> {
  * local line, then tries with one token for as long as its replies arrive, so that its
  * waiting mark (and its place in a fair line) stays the same from try to try.
  */
-class KeyAcquire implements Waiter, Tries<Lock>, Waiting<Lock> {
+class KeyAcquire implements Target, Waiter, Tries<Lock>, Waiting<Lock> {
   /** The first attempt, when a local handoff sent it. */
   first: Promise<Lock | number> | undefined;
   readonly #engine: LockEngine;
@@ -79,6 +96,11 @@ class KeyAcquire implements Waiter, Tries<Lock>, Waiting<Lock> {
     const turns = this.#engine.turns;
     if (turns.take(this.#key, this)) return this.#tryFor(undefined);
     return this.#waitTurn().then((turn) => this.#tryFor(turn.first));
+  }
+
+  /** The key, as the retry loop's target names it in its errors. */
+  get key(): string {
+    return this.#key;
   }
 
   start(handoff: boolean): void {
@@ -125,7 +147,7 @@ class KeyAcquire implements Waiter, Tries<Lock>, Waiting<Lock> {
 
   #tryFor(first: Promise<Lock | number> | undefined): Promise<Lock> {
     this.first = first;
-    return retry(this.#engine, { key: this.#key }, this, this.#options, this);
+    return retry(this.#engine, this, this, this.#options, this);
   }
 
   #attempt(after: After, handoff: boolean): Promise<Lock | number> {
