@@ -11,10 +11,10 @@ export type CommandCalls = ReadonlyMap<string, number>;
  * another contender runs, so counting it would charge other contenders for it (no lock path
  * of any contender uses PING).
  */
-const NOT_COUNTED: ReadonlySet<string> = new Set(['info', 'ping']);
+export const NOT_COUNTED: ReadonlySet<string> = new Set(['info', 'ping']);
 
 /** Parses the `cmdstat_<name>:calls=<n>,…` lines of `INFO commandstats`. */
-export function parseCommandStats(info: string): Map<string, number> {
+function parseCommandStats(info: string): Map<string, number> {
   const calls = new Map<string, number>();
   for (const match of info.matchAll(/^cmdstat_(\S+?):calls=(\d+)/gm)) {
     calls.set(match[1]!, Number(match[2]));
@@ -23,19 +23,14 @@ export function parseCommandStats(info: string): Map<string, number> {
 }
 
 /** What was called between two snapshots, without the commands {@link NOT_COUNTED}. */
-export function commandDelta(
-  before: CommandCalls,
-  after: CommandCalls,
-): { readonly total: number; readonly byCommand: Record<string, number> } {
+export function commandDelta(before: CommandCalls, after: CommandCalls): Record<string, number> {
   const byCommand: Record<string, number> = {};
-  let total = 0;
   for (const [name, calls] of after) {
     const delta = calls - (before.get(name) ?? 0);
     if (delta <= 0 || NOT_COUNTED.has(name)) continue;
     byCommand[name] = delta;
-    total += delta;
   }
-  return { total, byCommand };
+  return byCommand;
 }
 
 /** One connection per node, kept open for the run, that reads `INFO commandstats`. */

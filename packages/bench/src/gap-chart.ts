@@ -2,7 +2,7 @@ import { colour, escapeXml } from './chart.js';
 import type { BenchReport, ContenderResult } from './results.js';
 
 /** Title of the handoff-gap chart. */
-export const GAP_CHART_TITLE =
+const GAP_CHART_TITLE =
   'Handoff gap: release to the next grant of a waited-for key, lower is better';
 
 const WIDTH = 900;

@@ -60,21 +60,14 @@ export class LatencyHistogram {
     return percentiles.map((p) => [p, this.#histogram.getValueAtPercentile(p)]);
   }
 
-  /** Adds every latency of `other` to this one (merging the histograms of several processes). */
-  add(other: LatencyHistogram): void {
-    this.#histogram.add(other.#histogram);
-  }
-
   /** The histogram as compressed base64 (HdrHistogram's V2 encoding), to send to another process. */
   encode(): string {
     return encodeIntoCompressedBase64(this.#histogram);
   }
 
-  /** A histogram from {@link LatencyHistogram.encode}'s text. */
-  static decode(text: string): LatencyHistogram {
-    const histogram = new LatencyHistogram();
-    histogram.#histogram.add(decodeFromCompressedBase64(text));
-    return histogram;
+  /** Adds every latency of another process's histogram, as {@link LatencyHistogram.encode} wrote it. */
+  addEncoded(text: string): void {
+    this.#histogram.add(decodeFromCompressedBase64(text));
   }
 
   /** Frees the histogram's memory (a no-op for the JS implementation). */

@@ -4,6 +4,7 @@ import { HoldTimer } from './contended/hold-timer.js';
 import { keyChooser } from './contended/key-chooser.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import type { ContenderSession } from './contenders/types.js';
+import { pause } from './contenders/connection.js';
 
 /** The shape of one load run (or one slice of it), as one process drives it. */
 export interface LoadOptions {
@@ -107,7 +108,7 @@ export class LoadTally {
       this.firstError ??= part.firstError;
       this.cpuMicros += part.cpuMicros;
       this.commandsSent += part.commandsSent;
-      this.histogram.add(LatencyHistogram.decode(part.histogram));
+      this.histogram.addEncoded(part.histogram);
     }
     this.elapsedMs += Math.max(0, ...parts.map((part) => part.elapsedMs));
   }
@@ -179,7 +180,7 @@ export async function runLoad(
     errors++;
     firstError ??= (error as Error).message;
     // A failing node answers at once; a short pause keeps the loop from spinning.
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await pause(10);
   };
 
   // Fresh keys: the headline's loop, nothing logged, so it costs what it always did.
@@ -205,21 +206,22 @@ export async function runLoad(
 
   const hotWorker = async (worker: number): Promise<void> => {
     const choose = keyChooser(hotKeys!, options.zipf, options.seed * 65_537 + worker);
+    const contention = log!;
     while (going()) {
       started++;
       const k = choose();
-      const t0 = log!.now();
+      const t0 = contention.now();
       try {
         const release = await session.acquire(`bench:hot:${k}`);
         if (release === null) {
           failures++;
-          log!.add(k, t0, Number.NaN, log!.now());
+          contention.add(k, t0, Number.NaN, contention.now());
           continue;
         }
-        const granted = log!.now();
+        const granted = contention.now();
         histogram.record((granted - t0) * 1000);
-        await holds.wait(options.hold);
-        log!.add(k, t0, granted, log!.now());
+        if (options.hold > 0) await holds.wait(options.hold);
+        contention.add(k, t0, granted, contention.now());
         await release();
         pairs++;
       } catch (error) {

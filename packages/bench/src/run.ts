@@ -177,7 +177,7 @@ async function runContenders(
           },
         );
         const after = await counter.snapshot();
-        for (const [name, calls] of Object.entries(commandDelta(before, after).byCommand)) {
+        for (const [name, calls] of Object.entries(commandDelta(before, after))) {
           commands[i]!.set(name, (commands[i]!.get(name) ?? 0) + calls);
         }
         tallies[i]!.add(parts);

@@ -1,7 +1,5 @@
 import { Redis, type Command } from 'ioredis';
-
-/** Sent on timers whatever the load (health checks, readiness probes): not counted. */
-const NOT_COUNTED: ReadonlySet<string> = new Set(['ping', 'info']);
+import { NOT_COUNTED } from './command-stats.js';
 
 type SendCommand = (this: Redis, command: Command, ...rest: unknown[]) => unknown;
 

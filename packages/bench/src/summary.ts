@@ -31,7 +31,7 @@ const percent = (share: number | null): string =>
  * The results of a hot-key run: grants/s against the ideal `keys × 1000 / hold`, key
  * utilisation, handoff gap, acquire wait, Redis commands per grant, client CPU and timeouts.
  */
-export function contendedTable(report: BenchReport): string {
+function contendedTable(report: BenchReport): string {
   return formatTable(
     report.results.map((r) => {
       const c = r.contended;

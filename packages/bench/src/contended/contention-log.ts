@@ -19,7 +19,7 @@ const INITIAL_CAPACITY = 4_096;
 
 /** Records every acquire of a contended run: cheap appends into growing typed arrays. */
 export class ContentionLog {
-  readonly #base: bigint;
+  readonly #offset: number;
   #count = 0;
   #keys = new Int32Array(INITIAL_CAPACITY);
   #starts = new Float64Array(INITIAL_CAPACITY);
@@ -28,12 +28,14 @@ export class ContentionLog {
 
   /** @param base - the shared base instant, from `process.hrtime.bigint()` */
   constructor(base: bigint) {
-    this.#base = base;
+    // performance.now() reads the same monotonic clock without a BigInt per call: the
+    // offset from its origin to the shared base is taken once.
+    this.#offset = Number(process.hrtime.bigint() - base) / 1e6 - performance.now();
   }
 
   /** Now, in ms since the base instant. */
   now(): number {
-    return Number(process.hrtime.bigint() - this.#base) / 1e6;
+    return performance.now() + this.#offset;
   }
 
   /** Adds one acquire; `grant` is NaN when it was not granted. */
@@ -44,11 +46,6 @@ export class ContentionLog {
     this.#starts[i] = start;
     this.#grants[i] = grant;
     this.#ends[i] = end;
-  }
-
-  /** How many acquires were recorded. */
-  get count(): number {
-    return this.#count;
   }
 
   /** The records so far (copies, trimmed to their count). */
@@ -77,6 +74,8 @@ export class ContentionLog {
 
 /** The records of several processes as one. */
 export function concatRecords(parts: readonly ContentionRecords[]): ContentionRecords {
+  // One process: its records are already copies of their own.
+  if (parts.length === 1) return parts[0]!;
   const n = parts.reduce((sum, part) => sum + part.keys.length, 0);
   const out = {
     keys: new Int32Array(n),

@@ -35,11 +35,6 @@ export class HoldTimer {
     });
   }
 
-  /** How many holds are waiting. */
-  get pending(): number {
-    return this.#heap.length;
-  }
-
   /** Arms the timer for the earliest deadline, unless one is armed as early or polling runs. */
   #schedule(): void {
     const first = this.#heap[0];

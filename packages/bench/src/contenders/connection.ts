@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { ConnectOptions, NodeAddress } from './types.js';
+import type { ConnectOptions, LockWorkload, NodeAddress } from './types.js';
 
 /** ioredis options for `node` with the run's credentials and TLS. */
 export function redisOptions(
@@ -37,6 +37,16 @@ export async function openRedis(
     );
   }
   return redis;
+}
+
+/**
+ * How many retries a contender whose wait is bounded by attempts only gets: in a contended
+ * run, as many as fit the wait timeout at its mean delay; else the workload's retries.
+ */
+export function waitAttempts(workload: LockWorkload): number {
+  return workload.waitTimeout === undefined
+    ? workload.retries
+    : Math.floor(workload.waitTimeout / Math.max(1, workload.retryDelay));
 }
 
 /** Waits `ms`. */

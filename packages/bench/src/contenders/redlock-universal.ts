@@ -1,5 +1,5 @@
 import { createLock, IoredisAdapter, LockAcquisitionError } from 'redlock-universal';
-import { openRedis } from './connection.js';
+import { openRedis, waitAttempts } from './connection.js';
 import type { Contender } from './types.js';
 
 /**
@@ -17,10 +17,7 @@ export const redlockUniversal: Contender = {
   async connect(nodes, workload, connect) {
     const redis = await openRedis(nodes[0]!, connect);
     const adapter = new IoredisAdapter(redis);
-    const retryAttempts =
-      workload.waitTimeout === undefined
-        ? workload.retries
-        : Math.floor(workload.waitTimeout / Math.max(1, workload.retryDelay));
+    const retryAttempts = waitAttempts(workload);
     return {
       async acquire(key) {
         const lock = createLock({

@@ -1,6 +1,6 @@
 import Redlock from 'redlock';
 import type { Redis } from 'ioredis';
-import { openRedis } from './connection.js';
+import { openRedis, waitAttempts } from './connection.js';
 import type {
   Contender,
   ContenderSession,
@@ -19,10 +19,7 @@ async function redlockSession(
   const redlock = new Redlock(clients, {
     // redlock bounds a wait by attempts only: in a contended run, as many as fit the wait
     // timeout at its mean delay (it jitters ± retryJitter around retryDelay).
-    retryCount:
-      workload.waitTimeout === undefined
-        ? workload.retries
-        : Math.floor(workload.waitTimeout / Math.max(1, workload.retryDelay)),
+    retryCount: waitAttempts(workload),
     retryDelay: workload.retryDelay,
     retryJitter: workload.retryDelay,
     automaticExtensionThreshold: 0,
