@@ -4,6 +4,7 @@ import {
   DEFAULT_CONTENDED_CONTENDERS,
   DEFAULT_CONTENDERS,
   SHARDLOCK_MODES,
+  unfitReason,
 } from './contenders/index.js';
 import { MAX_ZIPF_KEYS } from './contended/key-chooser.js';
 import type { NodeAddress } from './contenders/types.js';
@@ -284,12 +285,7 @@ function parseContenders(
   // are left out of the default set, and refused when asked for by name.
   for (const name of names) {
     const contender = CONTENDERS.get(name)!;
-    const why =
-      contender.contendedOnly === true && !hot
-        ? 'runs on hot keys only (--keys)'
-        : contender.singleProcess === true && clients > 1
-          ? 'locks within one process only (--clients 1)'
-          : undefined;
+    const why = unfitReason(contender, { hot, clients });
     if (why === undefined) continue;
     if (text !== undefined) throw new UsageError(`${name} ${why}`);
     names = names.filter((other) => other !== name);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { BenchArgs } from './args.js';
-import { CONTENDERS } from './contenders/index.js';
+import { CONTENDERS, unfitReason } from './contenders/index.js';
 import { openRedis } from './contenders/connection.js';
 import type { ConnectOptions, LockWorkload, NodeAddress } from './contenders/types.js';
 import { ForkedDriver } from './clients/forked-driver.js';
@@ -117,11 +117,7 @@ async function runContenders(
       const why =
         contender.minNodes > nodes.length
           ? `needs at least ${contender.minNodes} nodes`
-          : contender.contendedOnly === true && args.keySpace === undefined
-            ? 'runs on hot keys only (--keys)'
-            : contender.singleProcess === true && args.clients > 1
-              ? 'locks within one process only (--clients 1)'
-              : undefined;
+          : unfitReason(contender, { hot: args.keySpace !== undefined, clients: args.clients });
       if (why === undefined) return true;
       output.line(`  ${contender.name}: skipped, ${why}`);
       return false;

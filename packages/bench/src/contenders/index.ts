@@ -52,3 +52,18 @@ export const DEFAULT_CONTENDED_CONTENDERS: readonly string[] = [
 ].map((c) => c.name);
 
 export { SHARDLOCK_MODES } from './shardlock.js';
+
+/**
+ * Why `contender` cannot run in this workload (hot keys or fresh ones, one load process or
+ * several), or `undefined` when it can.
+ */
+export function unfitReason(
+  contender: Contender,
+  workload: { readonly hot: boolean; readonly clients: number },
+): string | undefined {
+  if (contender.contendedOnly === true && !workload.hot) return 'runs on hot keys only (--keys)';
+  if (contender.singleProcess === true && workload.clients > 1) {
+    return 'locks within one process only (--clients 1)';
+  }
+  return undefined;
+}
