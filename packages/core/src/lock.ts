@@ -204,6 +204,11 @@ export class Lock implements AsyncDisposable {
     if (failure !== undefined) throw failure.reason;
     const nodes = [...held, ...added];
     this.#maybe = this.#maybe.filter((node) => !nodes.includes(node));
+    // A node let go keeps the lease until its TTL unless the release also goes there: a
+    // release leaves nothing of the token behind (found in the simulator).
+    for (const node of this.#nodes) {
+      if (!nodes.includes(node) && !this.#maybe.includes(node)) this.#maybe.push(node);
+    }
     engine.unhold(this, this.#nodes);
     engine.hold(this, nodes);
     this.#nodes = nodes;

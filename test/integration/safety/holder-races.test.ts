@@ -7,6 +7,7 @@ import {
   codeOf,
   connected,
   describeError,
+  events,
   index,
   keyWhere,
   lockKey,
@@ -154,6 +155,25 @@ describe('simulator findings: what an extend may renew', () => {
     );
     expect(got).toBe('ERR_LOCK_LOST');
     expect(await c.raw(c.nodes[0]!).pttl(lockKey(lock.key))).toBeLessThan(300);
+  });
+  it('a release after the handoff ended also reaches the old owner the extend let go', async () => {
+    // Found by the simulator's stricter release check: a lock granted on both owners during
+    // the handoff, extended once the window had ended (on the new owner alone), kept its
+    // lease on the old owner until its TTL after release() had returned.
+    const { client, lock: before, oldOwner } = await lockBeforeAdd();
+    await before.release();
+    const ended = events(client, 'handoffEnd');
+    const lock = await client.acquire(before.key);
+    expect(lock.nodeIds).toEqual(expect.arrayContaining([oldOwner, 'n3']));
+    while (ended.length === 0) {
+      await sleep(MAX_TTL / 4);
+      await lock.extend();
+    }
+    await lock.extend();
+    expect(lock.nodeIds).toEqual(['n3']);
+    expect(await holders(lock.key, [oldOwner])).toEqual({ [oldOwner]: lock.token });
+    expect(await lock.release()).toBe(true);
+    expect(await holders(lock.key, [oldOwner, 'n3'])).toEqual({ [oldOwner]: null, n3: null });
   });
 });
 
