@@ -205,6 +205,23 @@ describe('a node that fails', () => {
     expect(after.route(key, 3 * Q)).toEqual([owner(['b', 'c'], key), 'a']);
   });
 
+  it('refused, then met restarted: quarantined from the new run’s start, not from the old outage', () => {
+    const ids = ['a', 'b', 'c'];
+    const key = keyWhere((k) => owner(ids, k) === 'a');
+    const m = membership(ids);
+    meetAll(m, ids);
+    m.lost('a', 0);
+    m.refuse('a', new Error('allkeys-lru'));
+    // Others used its old run all along; it restarted ~Q/2 before this client met it.
+    const young: ContactInfo = { ...old('r2'), uptimeMs: Q / 2, ageLimitMs: Q / 2 + 1_000 };
+    expect(m.contact('a', young, 10 * Q)).toContainEqual({
+      type: 'quarantined',
+      nodeId: 'a',
+      until: 10 * Q + Q / 2,
+    });
+    expect(() => m.route(key, 10 * Q + Q / 2 - 1)).toThrow(NodeQuarantinedError);
+  });
+
   it('comes back after a failover through a handoff from its successors, ended by a fence sync', () => {
     const ids = ['a', 'b', 'c'];
     const m = membership(ids);

@@ -164,3 +164,47 @@ describe('a node refused after the start (found by reverting its rule once)', ()
     expect(refusal(got, 'policy')).toMatchObject({ code: 'ERR_EVICTION_POLICY' });
   });
 });
+
+/** The ids in a CLIENT LIST reply. */
+function clientIds(list: string): string[] {
+  return [...list.matchAll(/^id=(\d+)/gm)].map((match) => match[1]!);
+}
+
+describe('a refused node that restarts empty (found by the simulator)', () => {
+  it('is quarantined from when the refusing client meets its new run, not from its old outage', async () => {
+    // Found by `pnpm sim --seed 10`: a client that refused a node (eviction policy) while the
+    // others kept using it took its outage as the start of the quarantine; when the node
+    // restarted empty long after, it granted the node's keys at once, while another client's
+    // lease on the old run was still believed.
+    const MAX_TTL = 1_500;
+    await c.start(2);
+    const raw = c.raw(c.nodes[1]!);
+    const holder = c.client({ maxTtl: MAX_TTL, defaultTtl: MAX_TTL });
+    await connected(holder);
+    const kept = new Set(clientIds(String(await raw.call('CLIENT', 'LIST', 'TYPE', 'normal'))));
+    const refusing = c.client({ maxTtl: MAX_TTL, defaultTtl: MAX_TTL });
+    const errors = events(refusing, 'nodeError');
+    const restarted = events(refusing, 'nodeRestarted');
+    await connected(refusing);
+    const key = keyWhere('refused-restart', (k) => refusing.nodeFor(k) === 'n1');
+    await raw.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    // Only the refusing client's connections drop: it meets n1 again and finds the policy;
+    // the holder keeps using n1.
+    for (const id of clientIds(String(await raw.call('CLIENT', 'LIST', 'TYPE', 'normal')))) {
+      if (!kept.has(id)) await raw.call('CLIENT', 'KILL', 'ID', id).catch(() => undefined);
+    }
+    await until(() => errors.some((e) => codeOf(e.error) === 'ERR_EVICTION_POLICY'), 5_000);
+    // Longer than a quarantine after the refusing client lost its connection.
+    await sleep(MAX_TTL + 300);
+    const lock = await holder.acquire(key);
+    expect(lock.nodeId).toBe('n1');
+    await c.nodes[1]!.restartEmpty();
+    await until(() => restarted.some((e) => e.nodeId === 'n1'), 5_000);
+    const got = await outcome(refusing.tryAcquire(key), 5_000);
+    const seen =
+      got.kind === 'error' ? codeOf(got.error) : got.kind === 'value' ? 'granted' : got.kind;
+    expect(seen, `the holder's lease was believed until ${lock.deadline}`).toBe(
+      'ERR_NODE_QUARANTINED',
+    );
+  });
+});
