@@ -39,6 +39,7 @@ export function problemsOf(result: WorldResult): string[] {
       `expired on arrival: ${g.key} fence ${g.fence} granted ${g.grantedAt.toFixed(1)}`,
     );
   }
+  problems.push(...letGoProblems(result));
   const gaveUp = new Map<string, number>();
   for (const grant of result.grants) {
     gaveUp.set(grant.token, Math.min(grant.believedUntil, grant.releasedAt));
@@ -84,6 +85,58 @@ export function problemsOf(result: WorldResult): string[] {
         if (holding.until > allowed && allowed < result.closedAt) {
           problems.push(
             `stranded: ${token} (never believed, drawn at ${issued.at.toFixed(1)}) held from ${holding.from.toFixed(1)} until ${holding.until.toFixed(1)}`,
+          );
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Stricter than the TTL bound above, for a holder that let go by a call that settled: a
+ * release that resolved has deleted the token everywhere it may be, ops of an extend still
+ * on their way included; an extend refused as lost has taken back what it placed. Only a node
+ * that could not run the cleanup meanwhile (it, its client or their link stopped; removed
+ * from the list) may hold it longer, until both run again.
+ */
+function letGoProblems(result: WorldResult): string[] {
+  const problems: string[] = [];
+  const { cleanedWithin } = bounds(result);
+  for (const [token, letGo] of result.letGo) {
+    const process = result.issued.get(token)?.process ?? '';
+    for (const holding of result.holdings.get(token) ?? []) {
+      const stoppable = [process, holding.server, `${process}->${holding.server}`];
+      const allowed = (since: number, slack: number): number => {
+        // A quorum release resolves once a majority has deleted the token: a replica it could
+        // not reach is owed the release, sent when its connection is back (quorum.ts).
+        const stopped =
+          result.replicas > 1 ||
+          result.stalls.some(
+            (s) =>
+              stoppable.includes(s.process) &&
+              s.until > holding.from &&
+              s.from < since + cleanedWithin,
+          );
+        return stopped
+          ? stretched(since, Math.max(since, holding.last) + cleanedWithin, stoppable, result)
+          : Math.max(since, holding.last) + slack;
+      };
+      const { released, lostExtend } = letGo;
+      const removed = result.removedAt.get(holding.server) ?? Number.POSITIVE_INFINITY;
+      if (released !== undefined && removed > released) {
+        const until = allowed(released, HOP);
+        if (holding.until > until && until < result.closedAt) {
+          problems.push(
+            `left held: ${token} on ${holding.server} until ${holding.until.toFixed(1)}, its release resolved at ${released.toFixed(1)}`,
+          );
+        }
+      }
+      if (lostExtend !== undefined && holding.from >= lostExtend.calledAt) {
+        const until = allowed(lostExtend.at, result.timing.commandTimeout);
+        if (holding.until > until && until < result.closedAt) {
+          problems.push(
+            `left held: ${token} on ${holding.server} until ${holding.until.toFixed(1)}, placed by an extend refused at ${lostExtend.at.toFixed(1)}`,
           );
         }
       }

@@ -3,10 +3,20 @@ import type { Grant } from '../support/grants.js';
 import type { SimProcess } from './process.js';
 import type { timingOf } from './schedule.js';
 
+/** How a holder let go of a lock, for the oracle's stricter checks (oracle.ts). */
+export interface LetGo {
+  /** When its `release()` resolved: every node that may hold the token has deleted it. */
+  released?: number;
+  /** An `extend()` refused with `ERR_LOCK_LOST`: called at `calledAt`, rejected at `at`. */
+  lostExtend?: { readonly calledAt: number; readonly at: number };
+}
+
 /** What the workers of every process report. */
 export interface Observed {
   readonly grants: Grant[];
   readonly problems: string[];
+  /** By token: how the holder let go, when it did so by a call that settled. */
+  readonly letGo: Map<string, LetGo>;
 }
 
 /** How one process's workers behave. */
@@ -56,6 +66,45 @@ async function worker(process: SimProcess, options: WorkloadOptions, index: numb
     observed.grants.push(grant);
     return grant;
   };
+  const letGo = (token: string): LetGo => {
+    let entry = observed.letGo.get(token);
+    if (entry === undefined) observed.letGo.set(token, (entry = {}));
+    return entry;
+  };
+  const release = async (lock: Lock): Promise<void> => {
+    await lock.release();
+    letGo(lock.token).released = now();
+  };
+  /**
+   * The holder renews before it goes on. Refused once its validity has run out (even where
+   * Redis still holds the key); a holder whose extend is refused takes the lock as lost and
+   * lets go without a release (the extend takes back what it placed). False when refused;
+   * any other failure is thrown after a release.
+   */
+  const renewed = async (lock: Lock, grant: Grant): Promise<boolean> => {
+    const calledAt = now();
+    const late = calledAt - lock.deadline;
+    try {
+      await lock.extend();
+    } catch (error) {
+      grant.releasedAt = Math.min(grant.releasedAt, now());
+      if ((error as { code?: unknown }).code === 'ERR_LOCK_LOST') {
+        letGo(lock.token).lostExtend = { calledAt, at: now() };
+        return false;
+      }
+      // Not renewed (a node did not answer): it lets go as withLock does, by a release.
+      await release(lock);
+      throw error;
+    }
+    if (late >= 0) {
+      observed.problems.push(
+        `${process.name}/w${index}: extend of ${lock.key} called ${late.toFixed(1)} ms after its validity ran out was granted`,
+      );
+    }
+    grant.believedUntil = lock.deadline;
+    await process.sleep(random() * lock.ttl * 0.5);
+    return true;
+  };
   const ttl = (): number => 20 * scale + Math.floor(random() * (timing.maxTtl - 20 * scale));
   const retry = { attempts: 20, delay: 5, maxDelay: 40, jitter: 5 };
   while (!options.stopping()) {
@@ -67,8 +116,9 @@ async function worker(process: SimProcess, options: WorkloadOptions, index: numb
         const grant = record(lock);
         // Now and then a holder overstays its lease without looking (a GC pause).
         await process.sleep(random() < 0.15 ? lock.ttl * 1.3 : random() * lock.ttl * 0.5);
+        if (random() < 0.3 && !(await renewed(lock, grant))) return;
         grant.releasedAt = now();
-        await lock.release();
+        await release(lock);
       } else if (style < 0.6) {
         await client.withLock(
           key(),
@@ -91,7 +141,10 @@ async function worker(process: SimProcess, options: WorkloadOptions, index: numb
           () => undefined,
           (error: unknown) => void observed.problems.push(...untyped(process, error)),
         );
-        await lock.release();
+        // The release goes out at once, or while the extend's ops travel (hops: process.ts).
+        const gap = random();
+        if (gap < 0.6) await process.sleep(gap < 0.3 ? random() * 0.6 : random() * 3);
+        await release(lock);
         await extending;
       } else if (style < 0.88) {
         const first = key();
@@ -105,6 +158,7 @@ async function worker(process: SimProcess, options: WorkloadOptions, index: numb
         await process.sleep(random() * timing.maxTtl * 0.3);
         for (const grant of grants) grant.releasedAt = now();
         await group.release();
+        for (const lock of group.locks) letGo(lock.token).released = now();
       } else {
         const controller = new AbortController();
         if (random() < 0.3)
@@ -117,7 +171,7 @@ async function worker(process: SimProcess, options: WorkloadOptions, index: numb
           const grant = record(lock);
           await process.sleep(random() * 20 * scale);
           grant.releasedAt = now();
-          await lock.release();
+          await release(lock);
         }
       }
     };

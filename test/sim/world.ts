@@ -5,7 +5,7 @@ import { SimProcess, type ProcessWorld } from './process.js';
 import { prng, Scheduler } from './scheduler.js';
 import { SIM_DURATION, timingOf, type Fault, type Schedule } from './schedule.js';
 import { SimServer } from './server.js';
-import { runWorkers, untyped, type Observed } from './workload.js';
+import { runWorkers, untyped, type LetGo, type Observed } from './workload.js';
 
 /** One stretch of time a token held one key on one server. */
 export interface Holding {
@@ -33,6 +33,12 @@ export interface WorldResult {
   /** When each process (client or server, by name) was stopped: nothing is cleaned up meanwhile. */
   readonly stalls: readonly { process: string; from: number; until: number }[];
   readonly holdings: ReadonlyMap<string, readonly Holding[]>;
+  /** By token: how its holder let go (release resolved, extend refused). */
+  readonly letGo: ReadonlyMap<string, LetGo>;
+  /** Replicas per key: 1 (one owner) or 3 (quorum). */
+  readonly replicas: number;
+  /** When the operator took each removed server out of the list (world ms). */
+  readonly removedAt: ReadonlyMap<string, number>;
   /** Things that must never happen besides overlaps: non-typed errors, hangs, grants to a refused client. */
   readonly problems: string[];
   readonly events: number;
@@ -64,6 +70,7 @@ export class World implements ProcessWorld {
   /** The operator's node list: what a client starting now is given. */
   #list: NodeSpec[] = [];
   #stopping = false;
+  readonly #removedAt = new Map<string, number>();
   readonly #stalls: { process: string; from: number; until: number }[] = [];
   /**
    * Clients whose start has not been decided yet: a change waits for them, as a process
@@ -90,7 +97,7 @@ export class World implements ProcessWorld {
     this.#scale = schedule.scale ?? 1;
     this.#timing = timingOf(this.#scale);
     this.#random = prng(schedule.seed);
-    this.#observed = { grants: [], problems: [] };
+    this.#observed = { grants: [], problems: [], letGo: new Map() };
   }
 
   server(port: number): SimServer {
@@ -239,6 +246,9 @@ export class World implements ProcessWorld {
       timing: this.#timing,
       stalls: this.#stalls,
       holdings: this.#holdings,
+      letGo: this.#observed.letGo,
+      removedAt: this.#removedAt,
+      replicas: this.#schedule.replicas ?? 1,
       problems: this.#observed.problems,
       events: this.sched.events,
     };
@@ -299,6 +309,7 @@ export class World implements ProcessWorld {
         if (this.#list.length <= 3 || !this.#mayChange()) return;
         const server = this.#pick(fault.node)!;
         this.#list = this.#list.filter((spec) => spec.port !== server.port);
+        this.#removedAt.set(server.name, sched.now);
         const lagged = this.#everyClient(fault.lags, (process) =>
           process.client.removeNode(server.name),
         );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { LetGo } from '../sim/workload.js';
 import { problemsOf } from '../sim/oracle.js';
 import { expiredOnArrival, findFenceRegressions, findViolations, type Grant } from './grants.js';
 
@@ -85,8 +86,12 @@ describe('stranded-key oracle', () => {
     grants: Grant[],
     holdings: [string, number, number, number][],
     issued: [string, number][] = [],
+    letGo: [string, LetGo][] = [],
   ) => ({
     grants,
+    letGo: new Map(letGo),
+    removedAt: new Map<string, number>(),
+    replicas: 1,
     issued: new Map(issued.map(([token, at]) => [token, { at, process: 'c0' }])),
     holdings: new Map(
       holdings.map(([token, from, until, ttl]) => [
@@ -126,5 +131,24 @@ describe('stranded-key oracle', () => {
     expect(problemsOf(result([], [[late, 400, 5_400, 5_000]], [[late, 0]]))).toHaveLength(1);
     // Cleaned up soon after the server answered again.
     expect(problemsOf(result([], [[late, 400, 460, 5_000]], [[late, 0]]))).toEqual([]);
+  });
+
+  it('flags a token still held after its release resolved, or after an extend refused as lost', () => {
+    const released = grant('k', 1, 0, 150, 20);
+    const token = released.token;
+    // Deleted by the release itself: fine.
+    expect(
+      problemsOf(result([released], [[token, 0, 22, 200]], [], [[token, { released: 22 }]])),
+    ).toEqual([]);
+    // Left to its TTL (within the looser bound) though release() had resolved.
+    expect(
+      problemsOf(result([released], [[token, 0, 150, 200]], [], [[token, { released: 22 }]])),
+    ).toEqual([expect.stringMatching(/^left held: .* its release resolved at 22\.0/)]);
+    // Placed by an extend called at 30 and refused at 32: taken back at once, or flagged.
+    const lost = { lostExtend: { calledAt: 30, at: 32 } };
+    expect(problemsOf(result([released], [[token, 31, 33, 100]], [], [[token, lost]]))).toEqual([]);
+    expect(problemsOf(result([released], [[token, 31, 120, 100]], [], [[token, lost]]))).toEqual([
+      expect.stringMatching(/^left held: .* placed by an extend refused at 32\.0/),
+    ]);
   });
 });
