@@ -364,6 +364,53 @@ describe('quorum mode: membership changes', () => {
   });
 });
 
+describe('quorum mode: a node that goes down while it is being added', () => {
+  it('brings back the joint sets when it returns, for the clients that could not add it', async () => {
+    // Found by the simulator: `late`'s addNode is refused while n3 is down; `early`'s window
+    // ends once n3 is back, and `late` has not added it yet. `late`, cut off from one replica,
+    // held the key on {y, r} of the old set; `early` was granted it on {n3, x} of the new one.
+    const nodes = await c.start(4);
+    const proxies = await Promise.all(nodes.map((node) => LinkProxy.start({ port: node.port })));
+    try {
+      const specs = nodes.map((node, i) => ({ id: `n${i}`, port: node.port }));
+      const early = await quorumClient({ nodes: specs.slice(0, 3), restartQuarantine: false });
+      const late = await quorumClient({
+        nodes: proxies.slice(0, 3).map((proxy, i) => ({ id: `n${i}`, port: proxy.port })),
+        restartQuarantine: false,
+      });
+      const ended = events(early, 'handoffEnd');
+      await early.addNode(specs[3]!);
+      await c.nodes[3]!.kill();
+      await until(() => early.stats().find((s) => s.id === 'n3')!.state !== 'up', 3_000);
+      const refused = await outcome(late.addNode(specs[3]!), 5_000);
+      expect(refused.kind === 'error' && codeOf(refused.error)).toBe('ERR_NODE_UNAVAILABLE');
+      // `early`'s window cannot end while n3 is down (its fence sync needs n3); it ends soon
+      // after n3 is back, while `late` has still not added it.
+      await c.nodes[3]!.restartEmpty();
+      await until(() => early.stats().find((s) => s.id === 'n3')!.state === 'up', 5_000);
+      await until(() => ended.length > 0, 5_000);
+
+      // A key n3 takes in first: the new set is [n3, x, y], the old [x, y, r]. `late` loses its
+      // link to x, so it holds the key on {y, r}; `early` asks n3 and x first.
+      const newRing = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: 4096 });
+      const key = keyWhere('rejoined', (k) => newRing.owners(k, 1)[0] === 'n3');
+      const x = preference(key)[0]!;
+      proxies[index(x)]!.set('both', 'blackhole');
+      await until(() => late.stats().find((s) => s.id === x)!.state !== 'up', 3_000);
+      const held = await late.acquire(key, NO_RETRY);
+      expect(held.nodeIds).not.toContain(x);
+      const got = await outcome(early.tryAcquire(key), 5_000);
+      const seen = got.kind === 'value' ? (got.value === null ? 'refused' : 'granted') : got.kind;
+      expect(seen, `late holds ${key} on ${held.nodeIds.join(', ')}`).not.toBe('granted');
+      expect(held.isValid()).toBe(true);
+      for (const proxy of proxies) proxy.heal();
+      await held.release();
+    } finally {
+      await Promise.all(proxies.map((proxy) => proxy.close()));
+    }
+  });
+});
+
 describe('quorum mode: partitions only some clients see', () => {
   it('a client cut off from one replica still locks; one cut off from two cannot take a held key nor a free one', async () => {
     const nodes = await c.start(3);

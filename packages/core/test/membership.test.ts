@@ -490,6 +490,35 @@ describe('quorum mode (3 replicas)', () => {
     expect(m.replicaSets(key, W + 1)).toHaveLength(1);
   });
 
+  it('a node that went down while its addition rolled out brings the joint sets back when it returns', () => {
+    // Found by the simulator: the other clients' addNode rejects while the node is down, so
+    // they add it only once it is back; this client's window had ended meanwhile, and its
+    // grants on the new set (the node voting again) missed the old set's majority.
+    const m = membership(ids, QUORUM);
+    meetAll(m, ids);
+    m.join('e', 1, 'e', 'r1', 0);
+    const key = keyWhere(
+      (k) =>
+        new HashRing([...ids, 'e'], { vnodes: VNODES }).owners(k, 3).includes('e') &&
+        !new HashRing(ids, { vnodes: VNODES }).owners(k, 3).includes('e'),
+    );
+    m.lost('e', W / 2);
+    settle(m, W + 1);
+    expect(m.replicaSets(key, W + 1)).toHaveLength(1);
+    m.contact('e', old('r1'), 3 * W);
+    const sets = m.replicaSets(key, 3 * W).map((set) => [...set.members]);
+    expect(sets).toEqual([
+      expect.arrayContaining(['e']),
+      new HashRing(ids, { vnodes: VNODES }).owners(key, 3),
+    ]);
+    settle(m, 4 * W + 1);
+    expect(m.replicaSets(key, 4 * W + 1)).toHaveLength(1);
+    // Down only after its addition had run its course: nothing to bring back.
+    m.lost('e', 5 * W);
+    m.contact('e', old('r1'), 6 * W);
+    expect(m.replicaSets(key, 6 * W)).toHaveLength(1);
+  });
+
   it('a stall of this process moves nothing', () => {
     const m = membership(ids, QUORUM);
     meetAll(m, ids);

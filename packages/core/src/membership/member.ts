@@ -19,6 +19,8 @@ export interface Member<T> {
   failedOver: boolean;
   /** Removed: absent from the current view, still in the views of open handoffs. */
   leaving: boolean;
+  /** When this client added it (`join`); `undefined` for a member it started with. */
+  joinedAt: number | undefined;
   /** Why this client may not use it now (a missing permission, a record that disagrees). */
   refusal: Error | undefined;
   /**
@@ -41,6 +43,7 @@ export function member<T>(id: string, weight: number, handle: T | undefined): Me
     trustAt: Number.NEGATIVE_INFINITY,
     failedOver: false,
     leaving: false,
+    joinedAt: undefined,
     refusal: undefined,
     fenceSync: { pending: false, generation: 0 },
   };

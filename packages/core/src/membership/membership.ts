@@ -272,6 +272,24 @@ export class Membership<T> {
       const reason = firstContact ? 'start' : 'rejoin';
       decisions.push(this.#openMaybe(id, Math.max(now, trustAt) + window, reason));
     }
+    // Quorum mode: down before its addition had run its course, the node may have kept other
+    // clients from adding it (addNode rejects while it is down); they add it once it is back.
+    // Until they have, a grant also needs a majority of the sets without it (found in the
+    // simulator: this client's window ended meanwhile, and its grants on the new set, the node
+    // voting again, missed a majority another client held on the old set).
+    const { handoffWindow: w } = this.#timing;
+    if (
+      this.#quorum &&
+      downFor !== undefined &&
+      m.joinedAt !== undefined &&
+      now - downFor < m.joinedAt + w &&
+      !m.leaving &&
+      this.#current.members.has(id)
+    ) {
+      const members = new Map(this.#current.members);
+      members.delete(id);
+      decisions.push(this.#openView(viewOf(members), id, Math.max(now, trustAt) + w, 'rejoin'));
+    }
     return decisions;
   }
 
@@ -326,6 +344,7 @@ export class Membership<T> {
     const m = member(id, weight, handle);
     m.known = true;
     m.runId = runId;
+    m.joinedAt = now;
     this.#members.set(id, m);
     const before = this.#current;
     this.#current = viewOf(new Map([...before.members, [id, weight]]));
