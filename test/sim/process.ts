@@ -23,6 +23,8 @@ export class SimProcess implements ClientProcess {
   readonly client: LockClient;
   readonly random: () => number;
   readonly connectTimeout: number;
+  /** Every connection the client opened, to check that `close()` ends them all. */
+  readonly connections: { readonly server: string; readonly connection: SimConnection }[] = [];
   #world: ProcessWorld;
   #stalledUntil = 0;
   /** Links cut off for this process only: until when, and in which directions. */
@@ -59,8 +61,11 @@ export class SimProcess implements ClientProcess {
         world.issued(token, this);
         return token;
       },
-      connect: (spec, connection) =>
-        new SimConnection(sched, this, world.server(spec.port), connection),
+      connect: (spec, connection) => {
+        const opened = new SimConnection(sched, this, world.server(spec.port), connection);
+        this.connections.push({ server: spec.id, connection: opened });
+        return opened;
+      },
     };
     this.client = new LockClient({ nodes, ...options, [RUNTIME]: runtime } as LockClientOptions);
     this.client.on('nodeError', () => undefined);

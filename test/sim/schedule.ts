@@ -13,8 +13,18 @@ export type Fault =
       readonly downFor: number;
       readonly lateAfter?: number;
     }
-  /** An empty restart on the same address, as fast as the harness can make one. */
-  | { readonly at: number; readonly type: 'restart'; readonly node: number }
+  /**
+   * An empty restart on the same address, as fast as the harness can make one. With
+   * `lateAt`, it comes `lateAt` ms before a second turns on the server's clock, and a client
+   * starts just after: the new run already reports 1 s of uptime (INFO counts second
+   * boundaries), before the other clients have met it.
+   */
+  | {
+      readonly at: number;
+      readonly type: 'restart';
+      readonly node: number;
+      readonly lateAt?: number;
+    }
   /** SIGSTOP for `duration` ms. */
   | {
       readonly at: number;
@@ -22,8 +32,21 @@ export type Fault =
       readonly node: number;
       readonly duration: number;
     }
-  /** A new node; client `i` applies it `lags[i]` ms later. */
-  | { readonly at: number; readonly type: 'add'; readonly lags: readonly number[] }
+  /**
+   * A new node; client `i` applies it `lags[i]` ms later. Client `twice` (an operator's
+   * script that retries too soon) calls `addNode` twice at once: one call must join it. With
+   * `back`, the node is one removed earlier, restarted empty under its old id (its clients
+   * wait out a quarantine before they trust it). With `dies`, it is killed that long into the
+   * change and restarted empty `downFor` later.
+   */
+  | {
+      readonly at: number;
+      readonly type: 'add';
+      readonly lags: readonly number[];
+      readonly twice?: number;
+      readonly back?: boolean;
+      readonly dies?: { readonly after: number; readonly downFor: number };
+    }
   /** A node taken out; client `i` applies it `lags[i]` ms later. */
   | {
       readonly at: number;
@@ -132,7 +155,10 @@ const nodeFault = fc.oneof(
     },
     { requiredKeys: ['at', 'type', 'node', 'downFor'] },
   ),
-  fc.record({ at, type: fc.constant('restart' as const), node }),
+  fc.record(
+    { at, type: fc.constant('restart' as const), node, lateAt: fc.integer({ min: 1, max: 40 }) },
+    { requiredKeys: ['at', 'type', 'node'] },
+  ),
   fc.record({ at, type: fc.constant('evict' as const), node, client: fc.nat({ max: 7 }) }),
   fc.record({
     at,
@@ -142,7 +168,20 @@ const nodeFault = fc.oneof(
   }),
 );
 const changeFault = fc.oneof(
-  fc.record({ at, type: fc.constant('add' as const), lags }),
+  fc.record(
+    {
+      at,
+      type: fc.constant('add' as const),
+      lags,
+      twice: fc.nat({ max: 7 }),
+      back: fc.constant(true),
+      dies: fc.record({
+        after: fc.integer({ min: 0, max: 300 }),
+        downFor: fc.integer({ min: 0, max: 2_000 }),
+      }),
+    },
+    { requiredKeys: ['at', 'type', 'lags'] },
+  ),
   fc.record({ at, type: fc.constant('remove' as const), node, lags }),
   fc.record({
     at,
@@ -172,7 +211,11 @@ const shortPause = fc.record({
 const base = {
   seed: fc.integer(),
   scale: fc.constantFrom(1, 1, 1, 6),
-  nodes: fc.integer({ min: 3, max: 5 }),
+  // One or two nodes now and then: a client may then see every node fail over at once.
+  nodes: fc.oneof(
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) },
+    { weight: 3, arbitrary: fc.integer({ min: 3, max: 5 }) },
+  ),
   clients: fc.integer({ min: 2, max: 3 }),
   workers: fc.integer({ min: 2, max: 3 }),
 };
@@ -207,6 +250,8 @@ const cut = fc.record({
 
 export const quorumSchedules: fc.Arbitrary<Schedule> = fc.record({
   ...base,
+  // Each key needs three distinct nodes.
+  nodes: fc.integer({ min: 3, max: 5 }),
   replicas: fc.constant(3 as const),
   skews: fc.oneof(
     fc.array(fc.integer({ min: -20, max: 20 }), { minLength: 9, maxLength: 9 }),

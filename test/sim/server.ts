@@ -30,6 +30,8 @@ export class SimServer {
   readonly skew: number;
   readonly model: ScriptModel;
   policy = 'noeviction';
+  /** World ms when it was killed; `undefined` while it runs. */
+  diedAt: number | undefined;
   #sched: Scheduler;
   #alive = true;
   #paused = false;
@@ -121,6 +123,7 @@ export class SimServer {
   kill(): void {
     if (!this.#alive) return;
     this.#alive = false;
+    this.diedAt = this.#sched.now;
     this.#paused = false;
     this.#backlog = [];
     this.#waiting = [];
@@ -138,6 +141,7 @@ export class SimServer {
     this.#incarnation++;
     this.#startedAt = this.clock();
     this.#alive = true;
+    this.diedAt = undefined;
   }
 
   /**

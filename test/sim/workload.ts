@@ -114,9 +114,12 @@ async function worker(process: SimProcess, options: WorkloadOptions, index: numb
       if (style < 0.35) {
         const lock = await client.acquire(key(), { ttl: ttl(), waitTimeout: WAIT, retry });
         const grant = record(lock);
-        // Now and then a holder overstays its lease without looking (a GC pause).
-        await process.sleep(random() < 0.15 ? lock.ttl * 1.3 : random() * lock.ttl * 0.5);
-        if (random() < 0.3 && !(await renewed(lock, grant))) return;
+        const pause = random();
+        // Now and then a holder overstays its lease without looking (a GC pause), or renews
+        // at the last moment (its extend reaches the node as the key expires there).
+        if (pause < 0.1) await process.sleep(Math.max(0, lock.deadline - now() - random() * 3));
+        else await process.sleep(pause < 0.25 ? lock.ttl * 1.3 : random() * lock.ttl * 0.5);
+        if ((pause < 0.1 || random() < 0.3) && !(await renewed(lock, grant))) return;
         grant.releasedAt = now();
         await release(lock);
       } else if (style < 0.6) {

@@ -228,6 +228,7 @@ export class World implements ProcessWorld {
     }
     const duration = SIM_DURATION * this.#scale;
     await this.sched.run(duration);
+    this.#checkViews();
     this.#stopping = true;
     // Every call is bounded (a hang is reported by the workload's watchdog): let the workers
     // finish, then close the clients and let their connections go.
@@ -238,6 +239,14 @@ export class World implements ProcessWorld {
     const closedAt = this.sched.now;
     for (const process of this.#processes) void process.client.close();
     await this.sched.run(this.sched.now + 1_000);
+    for (const process of this.#processes) {
+      for (const { server, connection } of process.connections) {
+        if (connection.status === 'end') continue;
+        this.#observed.problems.push(
+          `${process.name}: a connection to ${server} is still ${connection.status} after close()`,
+        );
+      }
+    }
     for (const server of this.#servers) this.#dropped(server);
     return {
       grants: this.#observed.grants,
@@ -282,8 +291,21 @@ export class World implements ProcessWorld {
       case 'restart': {
         const server = this.#pick(fault.node);
         if (server === undefined) return;
-        this.#dropped(server);
-        server.restartEmpty();
+        const { lateAt } = fault;
+        if (lateAt === undefined) {
+          this.#dropped(server);
+          server.restartEmpty();
+          return;
+        }
+        // Wall-clock seconds, whatever the scale: the server's clock decides its uptime.
+        const wait = (1_000 - lateAt - (server.clock() % 1_000) + 2_000) % 1_000;
+        sched.at(sched.now + wait, () => {
+          this.#dropped(server);
+          server.restartEmpty();
+          sched.at(sched.now + lateAt + 1, () =>
+            this.#inject({ at: fault.at, type: 'late', settings: 'same' }),
+          );
+        });
         return;
       }
       case 'pause': {
@@ -300,9 +322,33 @@ export class World implements ProcessWorld {
       }
       case 'add': {
         if (!this.#mayChange()) return;
-        const spec = this.#spec(this.#addServer());
+        // A removed node comes back only once its server is gone (the remove kills it).
+        const removed = fault.back
+          ? this.#servers.find((s) => !s.alive && this.#removedAt.has(s.name) && !this.#listed(s))
+          : undefined;
+        if (removed !== undefined) removed.restartEmpty();
+        const server = removed ?? this.#addServer();
+        const spec = this.#spec(server);
         this.#list = [...this.#list, spec];
-        this.#everyClient(fault.lags, (process) => process.client.addNode(spec, 2_000));
+        const { dies } = fault;
+        if (dies !== undefined) {
+          sched.at(sched.now + dies.after * this.#scale, () => {
+            if (!server.alive) return;
+            server.kill();
+            this.#dropped(server);
+            sched.at(sched.now + dies.downFor * this.#scale, () => {
+              this.#dropped(server);
+              server.restartEmpty();
+            });
+          });
+        }
+        const twice =
+          fault.twice === undefined
+            ? undefined
+            : this.#processes[fault.twice % this.#processes.length];
+        this.#everyClient(fault.lags, (process) =>
+          process === twice ? this.#addTwice(process, spec) : process.client.addNode(spec, 2_000),
+        );
         return;
       }
       case 'remove': {
@@ -334,11 +380,18 @@ export class World implements ProcessWorld {
         return;
       }
       case 'late':
+        // Nothing starts once the workload is stopping: the run closes only the clients it has.
+        if (this.#stopping) return;
         // New processes get the node list the cluster uses now: while a change rolls out and
         // no client has recorded it yet, the one to use is not settled (docs/safety.md, late
         // clients). The operator starts the process once the change is in.
-        if (this.#applying > 0) {
-          if (!this.#stopping) sched.at(sched.now + 20 * this.#scale, () => this.#inject(fault));
+        // The cluster's record lives only on the nodes: when every one of them has lost its
+        // data at once, nothing tells that from a new cluster, and a process started then may
+        // grant what holders of the old runs were told they lost, or, with other settings,
+        // write its own (docs/safety.md, late clients: not guaranteed). The operator starts
+        // it once a client has met a node again.
+        if (this.#applying > 0 || !this.#recorded()) {
+          sched.at(sched.now + 20 * this.#scale, () => this.#inject(fault));
           return;
         }
         this.#startProcess(fault.settings);
@@ -371,6 +424,72 @@ export class World implements ProcessWorld {
   }
 
   /**
+   * No running client takes a node for up whose server has been dead for longer than it takes
+   * to notice (its connection closes at once; health checks fail within a few intervals).
+   */
+  #checkViews(): void {
+    const { healthCheckInterval, failureThreshold, commandTimeout } = this.#timing;
+    const notice =
+      2 * healthCheckInterval * failureThreshold + 2 * commandTimeout + 20 * this.#scale;
+    const now = this.sched.now;
+    for (const process of this.#processes) {
+      if (this.#starting.has(process) || this.#misconfigured.has(process)) continue;
+      const stopped = this.#stalls.some(
+        (s) => s.process.startsWith(process.name) && s.until > now - notice,
+      );
+      if (stopped) continue;
+      for (const node of process.client.stats()) {
+        const server = this.#servers.find((s) => s.name === node.id);
+        const diedAt = server?.diedAt;
+        if (node.state !== 'up' || diedAt === undefined || now - diedAt < notice) continue;
+        this.#observed.problems.push(
+          `${process.name}: takes ${node.id} for up, its server died at ${diedAt.toFixed(1)}`,
+        );
+      }
+    }
+  }
+
+  #listed(server: SimServer): boolean {
+    return this.#list.some((spec) => spec.port === server.port);
+  }
+
+  /** Whether some listed node that runs holds the cluster's record of the shared settings. */
+  #recorded(): boolean {
+    return this.#list.some((spec) => {
+      const server = this.server(spec.port!);
+      return server.alive && server.model.hget('shardlock:cluster', 'settings') !== undefined;
+    });
+  }
+
+  /**
+   * Two `addNode` calls of one node at once: at most one may join it, the other is refused as
+   * a duplicate; when neither joined, the first call's failure is thrown (the operator may try
+   * again). close() must then leave no connection of either behind (checked at the end).
+   */
+  async #addTwice(process: SimProcess, spec: NodeSpec): Promise<void> {
+    const results = await Promise.allSettled([
+      process.client.addNode(spec, 2_000),
+      process.client.addNode(spec, 2_000),
+    ]);
+    const ends = results.map((result) =>
+      result.status === 'fulfilled'
+        ? 'joined'
+        : String((result.reason as { code?: unknown }).code ?? result.reason),
+    );
+    // At most one joins, and then the other was refused as a duplicate; when neither did,
+    // each failed for its own reason (the node is down, this client refuses it...).
+    const joined = ends.filter((end) => end === 'joined').length;
+    if (joined > 1 || (joined === 1 && !ends.includes('ERR_INVALID_ARGUMENT'))) {
+      this.#observed.problems.push(
+        `${process.name}: two addNode calls of ${spec.id} at once ended ${ends.join(' and ')}`,
+      );
+    }
+    // Neither joined: the first call's failure is the change's (the operator may retry it).
+    const [first] = results;
+    if (!ends.includes('joined') && first.status === 'rejected') throw first.reason;
+  }
+
+  /**
    * A change may start only while no process is stopped (see the stall fault), and once the
    * previous one has been applied everywhere: every client must apply changes in the same
    * order (an operator who removes a node some client has not added yet breaks that).
@@ -397,7 +516,10 @@ export class World implements ProcessWorld {
           () => this.#applying--,
           (error: unknown) => {
             const code = (error as { code?: unknown }).code;
-            if (code === 'ERR_NODE_UNAVAILABLE' && !this.#stopping) {
+            // A node removed earlier and added back is refused while its removal's windows
+            // are still open (it is still leaving): the operator tries again later.
+            const leaving = (error as Error).message.includes('is already a member');
+            if ((code === 'ERR_NODE_UNAVAILABLE' || leaving) && !this.#stopping) {
               this.sched.at(this.sched.now + 20, process.guard(attempt));
               return;
             }
