@@ -1,4 +1,4 @@
-import type { Lock } from '@shardlock/core';
+import { ShardlockError, type Lock } from '@shardlock/core';
 import type { Grant } from '../support/grants.js';
 import type { SimProcess } from './process.js';
 import type { timingOf } from './schedule.js';
@@ -191,7 +191,7 @@ async function worker(process: SimProcess, options: WorkloadOptions, index: numb
 
 /** A problem line when `error` is not one of the client's typed errors. */
 export function untyped(process: SimProcess, error: unknown): string[] {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && code.startsWith('ERR_')) return [];
+  // Only the client's own errors leave it (a RingError has a code too, and is not one).
+  if (error instanceof ShardlockError) return [];
   return [`${process.name}: untyped error ${String((error as Error | undefined)?.stack ?? error)}`];
 }
