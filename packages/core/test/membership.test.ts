@@ -205,6 +205,30 @@ describe('a node that fails', () => {
     expect(after.route(key, 3 * Q)).toEqual([owner(['b', 'c'], key), 'a']);
   });
 
+  it('a node added while every member is failed over serves its keys alone only after its window', () => {
+    // Found by the simulator (one-node clusters): the only node failed over, this client added
+    // another and granted its keys there alone; clients that had not applied the add yet met
+    // the old node back and granted the same keys on it.
+    const m = membership(['a']);
+    meetAll(m, ['a']);
+    m.lost('a', 0);
+    m.advance(Q);
+    m.join('b', 1, 'b', 'r1', Q + 1);
+    expect(() => m.route('k', Q + 2)).toThrow(NodeQuarantinedError);
+    // The old node back: the key wins on both.
+    m.contact('a', old('r2'), Q + 10);
+    m.advance(Q + 10);
+    expect([...m.route('k', Q + 10)].sort()).toEqual(['a', 'b']);
+    // Never back: once the window is over, the new node serves alone.
+    const gone = membership(['a']);
+    meetAll(gone, ['a']);
+    gone.lost('a', 0);
+    gone.advance(Q);
+    gone.join('b', 1, 'b', 'r1', Q + 1);
+    settle(gone, Q + 2 + W);
+    expect(gone.route('k', Q + 2 + W)).toEqual(['b']);
+  });
+
   it('refused, then met restarted: quarantined from the new run’s start, not from the old outage', () => {
     const ids = ['a', 'b', 'c'];
     const key = keyWhere((k) => owner(ids, k) === 'a');

@@ -147,3 +147,42 @@ describe('simulator finding: removing the only node that serves while the others
     );
   });
 });
+
+describe('simulator finding: a node added while every node is failed over', () => {
+  it('does not serve keys alone while a client without the addition may use the old node when it returns', async () => {
+    // Found by `pnpm sim` with one-node clusters: the only node failed over, one client added
+    // another and granted keys there alone; a client that had not added it met the old node
+    // back and granted the same keys there.
+    const MAX_TTL = 3_000;
+    const options = { maxTtl: MAX_TTL, defaultTtl: MAX_TTL };
+    await c.start(2);
+    const specs = nodeSpecs(c.nodes);
+    const adder = c.client({ ...options, nodes: specs.slice(0, 1) });
+    const other = c.client({ ...options, nodes: specs.slice(0, 1) });
+    await connected(adder);
+    await connected(other);
+    await c.nodes[0]!.kill();
+    const failedOver = (client: typeof adder): boolean =>
+      client.stats().find((s) => s.id === 'n0')?.state === 'failed-over';
+    await until(() => failedOver(adder) && failedOver(other), 8_000);
+    await adder.addNode(specs[1]!);
+    const first = await outcome(adder.tryAcquire('k'), 5_000);
+    await c.nodes[0]!.restartEmpty();
+    const second = await outcome(other.acquire('k', { waitTimeout: 2_000 }), 8_000);
+    const held = (got: typeof first | typeof second): string => {
+      if (got.kind !== 'value')
+        return got.kind === 'error' ? (codeOf(got.error) ?? 'error') : got.kind;
+      return got.value === null
+        ? 'refused'
+        : got.value.isValid()
+          ? `valid on ${got.value.nodeId}`
+          : 'expired';
+    };
+    const both = [held(first), held(second)];
+    expect(
+      both.every((one) => one.startsWith('valid')),
+      both.join(' / '),
+    ).toBe(false);
+    expect(held(first)).toBe('ERR_NODE_QUARANTINED');
+  });
+});

@@ -124,8 +124,15 @@ export class Membership<T> {
       nodes.push(m.handle!);
     };
     for (const h of this.#handoffs) {
-      if (h.ring !== undefined)
-        for (const id of candidates(h.ring, key, this.#maybe)) add(id, h.until);
+      if (h.ring === undefined) continue;
+      // Every member of the view before the change is failed over: no old owner stands in
+      // for them, and a client that has not applied the change yet uses one alone when it
+      // comes back. The key waits for one of them, or for the window's end (found in the
+      // simulator with one-node clusters: a node added during a full outage served alone).
+      if (h.ring.size === 0) {
+        throw quarantined(h.nodeId, key, 'changed while every node was failed over', h.until - now);
+      }
+      for (const id of candidates(h.ring, key, this.#maybe)) add(id, h.until);
     }
     for (const id of candidates(this.#ring, key, this.#maybe)) add(id, 0);
     if (nodes.length === 0) return owner.alone;
