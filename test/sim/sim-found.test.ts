@@ -166,6 +166,90 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // `pnpm sim --seed 102` with the window-end fence sync reverted (schedule 2,584): a node
+    // 2.2 s ahead issued a fence during a removal's window; without the sync at the window's
+    // end, later grants on the others came out lower.
+    'seed 102, schedule 2,584: fences rise past a window only with its closing sync (fences)',
+    {
+      seed: -2147483644,
+      scale: 1,
+      nodes: 5,
+      clients: 2,
+      workers: 2,
+      skews: [2312, 2154, 1688, 877, -125, 3504, 907, 3596, 5],
+      faults: [
+        { at: 598, type: 'pause', node: 3, duration: 36 },
+        { at: 114, type: 'remove', node: 1, lags: [156, 118, 189, 142, 6, 61, 81, 191] },
+        { at: 723, type: 'pause', node: 6, duration: 29 },
+      ],
+    },
+  ],
+  [
+    // Found while hunting for a reverted fix (seed 202, schedule 11), and failing on the
+    // fixed code too: the only node failed over, one client added another and granted keys
+    // there alone; a client that had not added it granted them on the old node once back.
+    'seed 202, schedule 11: a node added while every node was failed over served alone (views)',
+    {
+      seed: 1355906350,
+      scale: 6,
+      nodes: 1,
+      clients: 2,
+      workers: 3,
+      skews: [-17, 17, 1, 3, -7, 10, 4, 18, 14],
+      faults: [
+        { at: 855, type: 'pause', node: 4, duration: 797 },
+        { at: 549, type: 'kill', node: 2, downFor: 664, lateAfter: 74 },
+        {
+          at: 1058,
+          type: 'add',
+          lags: [179, 51, 34, 159, 12, 51, 85, 106],
+          twice: 0,
+          back: true,
+          dies: { after: 170, downFor: 1346 },
+        },
+        { at: 153, type: 'late', settings: 'maxTtl' },
+      ],
+    },
+  ],
+  [
+    // `pnpm sim --seed 201` with the preference-list walk cut to two owners (schedule 820): a
+    // hung node and a killed one; a key won on two owners while another client used the third.
+    'seed 201, schedule 820: a route walks past every owner that may have failed over (views)',
+    {
+      seed: 1774053162,
+      scale: 1,
+      nodes: 3,
+      clients: 2,
+      workers: 2,
+      skews: [10, 8, -2, -19, 3, -14, -15, 15, 4],
+      faults: [
+        { at: 80, type: 'pause', node: 1, duration: 885 },
+        { at: 553, type: 'kill', node: 5, downFor: 366, lateAfter: 38 },
+        { at: 633, type: 'evict', node: 0, client: 0 },
+      ],
+    },
+  ],
+  [
+    // The same, found with seed 103 (schedule 188): kills with late clients, a node added
+    // while the only one was failed over.
+    'seed 103, schedule 188: a node added while every node was failed over served alone (views)',
+    {
+      seed: -2103716714,
+      scale: 1,
+      nodes: 1,
+      clients: 3,
+      workers: 3,
+      skews: [-7, 0, 1, -2, -10, -10, -4, 17, -14],
+      faults: [
+        { at: 584, type: 'kill', node: 4, downFor: 338, lateAfter: 132 },
+        { at: 696, type: 'kill', node: 5, downFor: 651, lateAfter: 145 },
+        { at: 1422, type: 'restart', node: 2, lateAt: 3 },
+        { at: 865, type: 'add', lags: [79, 57, 115, 76, 55, 121, 39, 38], twice: 4, back: true },
+        { at: 471, type: 'pause', node: 3, duration: 209 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

@@ -274,7 +274,7 @@ export class World implements ProcessWorld {
     switch (fault.type) {
       case 'kill': {
         const server = this.#pick(fault.node);
-        if (!server?.alive) return;
+        if (!server?.alive || this.#lastUpWhileApplying(server)) return;
         server.kill();
         this.#dropped(server);
         sched.at(sched.now + fault.downFor * this.#scale, () => {
@@ -310,7 +310,7 @@ export class World implements ProcessWorld {
       }
       case 'pause': {
         const server = this.#pick(fault.node);
-        if (!server?.alive) return;
+        if (!server?.alive || this.#lastUpWhileApplying(server)) return;
         server.pause();
         sched.at(sched.now + fault.duration * this.#scale, () => server.resume());
         this.#stalls.push({
@@ -447,6 +447,20 @@ export class World implements ProcessWorld {
         );
       }
     }
+  }
+
+  /**
+   * Whether `server` is the last listed node that runs while a change is still being applied:
+   * a process that cannot add a node while it is down keeps its old list, and once every node
+   * is down, processes with different lists may each use the first node they see back
+   * (docs/safety.md, views: not guaranteed).
+   */
+  #lastUpWhileApplying(server: SimServer): boolean {
+    if (this.#applying === 0) return false;
+    return this.#list.every((spec) => {
+      const other = this.server(spec.port!);
+      return other === server || !other.alive || other.paused;
+    });
   }
 
   #listed(server: SimServer): boolean {
