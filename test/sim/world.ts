@@ -274,7 +274,7 @@ export class World implements ProcessWorld {
     switch (fault.type) {
       case 'kill': {
         const server = this.#pick(fault.node);
-        if (!server?.alive || this.#lastUpWhileApplying(server)) return;
+        if (!server?.alive || this.#lastUpWhileApplying(server) || this.#lastRecord(server)) return;
         server.kill();
         this.#dropped(server);
         sched.at(sched.now + fault.downFor * this.#scale, () => {
@@ -293,6 +293,7 @@ export class World implements ProcessWorld {
         if (server === undefined) return;
         const { lateAt } = fault;
         if (lateAt === undefined) {
+          if (this.#lastRecord(server)) return;
           this.#dropped(server);
           server.restartEmpty();
           return;
@@ -300,6 +301,7 @@ export class World implements ProcessWorld {
         // Wall-clock seconds, whatever the scale: the server's clock decides its uptime.
         const wait = (1_000 - lateAt - (server.clock() % 1_000) + 2_000) % 1_000;
         sched.at(sched.now + wait, () => {
+          if (this.#lastRecord(server)) return;
           this.#dropped(server);
           server.restartEmpty();
           sched.at(sched.now + lateAt + 1, () =>
@@ -460,6 +462,23 @@ export class World implements ProcessWorld {
     return this.#list.every((spec) => {
       const other = this.server(spec.port!);
       return other === server || !other.alive || other.paused;
+    });
+  }
+
+  /**
+   * Whether taking `server`'s data would leave no node with the cluster's record while a
+   * process is starting: it would find a new cluster (docs/safety.md, late clients: not
+   * guaranteed).
+   */
+  #lastRecord(server: SimServer): boolean {
+    if (this.#starting.size === 0) return false;
+    return !this.#list.some((spec) => {
+      const other = this.server(spec.port!);
+      return (
+        other !== server &&
+        other.alive &&
+        other.model.hget('shardlock:cluster', 'settings') !== undefined
+      );
     });
   }
 
