@@ -229,6 +229,23 @@ describe('a node that fails', () => {
     expect(gone.route('k', Q + 2 + W)).toEqual(['b']);
   });
 
+  it('met restarted long after its outage: quarantined from the new run’s start too (a crash loop)', () => {
+    // Found by the simulator: another client met a run this one never saw, and granted on it
+    // until it died; counted from this client's old outage alone, the quarantine was over.
+    const ids = ['a', 'b', 'c'];
+    const key = keyWhere((k) => owner(ids, k) === 'a');
+    const m = membership(ids);
+    meetAll(m, ids);
+    m.lost('a', 0);
+    const young: ContactInfo = { ...old('r3'), uptimeMs: 0, ageLimitMs: 1_000 };
+    expect(m.contact('a', young, 10 * Q)).toContainEqual({
+      type: 'quarantined',
+      nodeId: 'a',
+      until: 11 * Q,
+    });
+    expect(() => m.route(key, 10 * Q + Q / 2)).toThrow(NodeQuarantinedError);
+  });
+
   it('refused, then met restarted: quarantined from the new run’s start, not from the old outage', () => {
     const ids = ['a', 'b', 'c'];
     const key = keyWhere((k) => owner(ids, k) === 'a');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ShardlockError } from '@shardlock/core';
-import { nodeSpecs } from '../../harness/index.js';
+import { LinkProxy, nodeSpecs } from '../../harness/index.js';
 import { until } from '../../support/redis.js';
 import {
   codeOf,
@@ -131,8 +131,10 @@ describe('simulator finding: removing the only node that serves while the others
     expect(codeOf(await client.tryAcquire(key).catch((e: unknown) => e))).toMatch(
       /^ERR_NODE_(UNAVAILABLE|QUARANTINED)$/,
     );
-    // A member comes back: the key goes to it (and, for the removal's window, to n1 too).
+    // A member comes back (trusted a quarantine after its new run started): the key goes to
+    // it (and, for the removal's window, to n1 too).
     await c.nodes[0]!.restartEmpty();
+    await until(() => client.stats().find((s) => s.id === 'n0')?.state === 'up', 5_000);
     const lock = await client.acquire(key, { waitTimeout: 5_000 });
     expect(lock.nodeIds).toContain('n0');
     expect(client.nodeFor(key)).toBe('n0');
@@ -184,5 +186,49 @@ describe('simulator finding: a node added while every node is failed over', () =
       both.join(' / '),
     ).toBe(false);
     expect(held(first)).toBe('ERR_NODE_QUARANTINED');
+  });
+});
+
+describe('simulator finding: a node in a crash loop', () => {
+  it('a client that missed a run waits a quarantine from the next run’s start, not from its old outage', async () => {
+    // Found by `pnpm sim` (seed 501): `seen` met the node's second run and was granted a key
+    // on it; the run died; `missed`, which had not reached the node since its first death,
+    // met the third run first (before `seen` recorded it) and trusted it at once, its own
+    // outage being long past.
+    const MAX_TTL = 1_000;
+    const options = { maxTtl: MAX_TTL, defaultTtl: MAX_TTL };
+    const [node] = await c.start(1);
+    const proxy = await LinkProxy.start({ port: node!.port });
+    const seenProxy = await LinkProxy.start({ port: node!.port });
+    try {
+      const seen = c.client({ ...options, nodes: [{ id: 'n0', port: seenProxy.port }] });
+      const missed = c.client({ ...options, nodes: [{ id: 'n0', port: proxy.port }] });
+      await connected(seen);
+      await connected(missed);
+      const restarted = events(missed, 'nodeRestarted');
+      await c.nodes[0]!.kill();
+      await until(() => missed.stats()[0]!.state !== 'up', 3_000);
+      await sleep(MAX_TTL + 200);
+      proxy.set('both', 'blackhole');
+      await c.nodes[0]!.restartEmpty();
+      await until(() => seen.stats()[0]!.state === 'up', 5_000);
+      const lock = await seen.acquire('loop', { waitTimeout: 5_000 });
+      // `seen` does not reach the next run first (it would record it for everyone).
+      seenProxy.set('both', 'blackhole');
+      await c.nodes[0]!.restartEmpty();
+      proxy.heal();
+      await until(() => restarted.length > 0, 5_000);
+      // Until the first grant's validity ends, `missed` must not be granted the key.
+      const seenAs: string[] = [];
+      while (performance.now() < lock.deadline - 20) {
+        const got = await outcome(missed.tryAcquire('loop'), 2_000);
+        if (got.kind === 'value' && got.value !== null) seenAs.push('granted');
+        await sleep(25);
+      }
+      expect(seenAs, `the first grant was believed until ${lock.deadline}`).toEqual([]);
+    } finally {
+      await proxy.close();
+      await seenProxy.close();
+    }
   });
 });

@@ -3,8 +3,8 @@ import type { ContactInfo, MembershipTiming } from './types.js';
 
 /**
  * Until when a node's keys are refused after its server answered: a restart found by its
- * `run_id` waits out `Q` from when it was seen down (its leases died with the old process at
- * the latest then), or from its start when this client had refused it; a young server that served before, met for the first time, waits out `Q`
+ * `run_id` waits out `Q` from when it was seen down and from the new run's start (the old
+ * runs' leases died by then); a young server that served before, met for the first time, waits out `Q`
  * from its start; and whatever another client recorded for this incarnation counts too.
  */
 export function trustAfterContact<T>(
@@ -16,11 +16,13 @@ export function trustAfterContact<T>(
   const q = timing.quarantine;
   let trustAt = m.trustAt;
   const restarted = m.known && m.runId !== info.runId;
-  // A node this client refused was not down for the others: they may have used its old run
-  // until it restarted, which its age dates (found in the simulator: counted from the
-  // refusing client's old outage, the quarantine was long over when the new run was met).
-  if (restarted && m.refusal !== undefined) trustAt = Math.max(trustAt, now + q - info.uptimeMs);
-  else if (restarted) trustAt = Math.max(trustAt, (m.downSince ?? now) + q);
+  // Its old runs' leases ended when this client saw it go down, and in any case when the new
+  // run started, which its age dates: another client may have used a run this one never saw
+  // (a crash loop), or the node was up for the others while this client refused it (both
+  // found in the simulator: counted from this client's outage alone, the quarantine was over).
+  if (restarted) {
+    trustAt = Math.max(trustAt, (m.downSince ?? now) + q, now + q - info.uptimeMs);
+  }
   if (info.recordedTrustIn !== undefined) {
     trustAt = Math.max(trustAt, now + info.recordedTrustIn);
   } else if (
