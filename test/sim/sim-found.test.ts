@@ -250,6 +250,34 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // Found by `pnpm sim --seed 501` (schedule 2,819) on the fixed code: a one-node crash loop;
+    // c0 met the second run and was granted keys on it, it died, and c1 and c2 met the third
+    // run before anyone recorded it and trusted it at once, their own outage long past.
+    'seed 501, schedule 2,819: a run this client never saw was used until the next one started (restarts)',
+    {
+      seed: -19,
+      scale: 1,
+      nodes: 1,
+      clients: 3,
+      workers: 3,
+      skews: [-17, 6, 10, 7, -8, -20, -1, -4, -17],
+      faults: [
+        { at: 817, type: 'restart', node: 6, lateAt: 2 },
+        { at: 370, type: 'kill', node: 4, downFor: 609, lateAfter: 198 },
+        { at: 1251, type: 'evict', node: 4, client: 7 },
+        {
+          at: 1357,
+          type: 'add',
+          lags: [140, 79, 110, 98, 9, 183, 59, 110],
+          twice: 5,
+          back: true,
+          dies: { after: 212, downFor: 1558 },
+        },
+        { at: 1063, type: 'late', settings: 'same' },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {
