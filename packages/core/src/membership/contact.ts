@@ -4,8 +4,9 @@ import type { ContactInfo, MembershipTiming } from './types.js';
 /**
  * Until when a node's keys are refused after its server answered: a restart found by its
  * `run_id` waits out `Q` from when it was seen down and from the new run's start (the old
- * runs' leases died by then); a young server that served before, met for the first time, waits out `Q`
- * from its start; and whatever another client recorded for this incarnation counts too.
+ * runs' leases died by then); a young server that served before, met for the first time,
+ * waits out `Q` from its start; and whatever another client recorded for this incarnation
+ * counts too.
  */
 export function trustAfterContact<T>(
   m: Member<T>,
