@@ -264,7 +264,7 @@ export class World implements ProcessWorld {
   }
 
   #pick(index: number): SimServer | undefined {
-    const serving = this.#list.map((spec) => this.server(spec.port!));
+    const serving = this.#listedServers();
     return serving[index % serving.length];
   }
 
@@ -459,10 +459,7 @@ export class World implements ProcessWorld {
    */
   #lastUpWhileApplying(server: SimServer): boolean {
     if (this.#applying === 0) return false;
-    return this.#list.every((spec) => {
-      const other = this.server(spec.port!);
-      return other === server || !other.alive || other.paused;
-    });
+    return this.#listedServers().every((o) => o === server || !o.alive || o.paused);
   }
 
   /**
@@ -472,14 +469,7 @@ export class World implements ProcessWorld {
    */
   #lastRecord(server: SimServer): boolean {
     if (this.#starting.size === 0) return false;
-    return !this.#list.some((spec) => {
-      const other = this.server(spec.port!);
-      return (
-        other !== server &&
-        other.alive &&
-        other.model.hget('shardlock:cluster', 'settings') !== undefined
-      );
-    });
+    return !this.#listedServers().some((other) => other !== server && holdsRecord(other));
   }
 
   #listed(server: SimServer): boolean {
@@ -488,10 +478,12 @@ export class World implements ProcessWorld {
 
   /** Whether some listed node that runs holds the cluster's record of the shared settings. */
   #recorded(): boolean {
-    return this.#list.some((spec) => {
-      const server = this.server(spec.port!);
-      return server.alive && server.model.hget('shardlock:cluster', 'settings') !== undefined;
-    });
+    return this.#listedServers().some(holdsRecord);
+  }
+
+  /** The servers of the operator's node list. */
+  #listedServers(): SimServer[] {
+    return this.#list.map((spec) => this.server(spec.port!));
   }
 
   /**
@@ -585,4 +577,9 @@ export class World implements ProcessWorld {
   random(): number {
     return this.#random();
   }
+}
+
+/** Whether `server` runs and holds the cluster's record of the shared settings. */
+function holdsRecord(server: SimServer): boolean {
+  return server.alive && server.model.hget('shardlock:cluster', 'settings') !== undefined;
 }

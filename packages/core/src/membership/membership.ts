@@ -12,7 +12,7 @@ import type {
   ReplicaSet,
 } from './types.js';
 import { replicaSet } from './replicas.js';
-import { ringOf, viewOf, type View } from './views.js';
+import { ringOf, viewOf, viewWithout, type View } from './views.js';
 
 export { ContactPending, Stalled } from './member.js';
 
@@ -293,9 +293,8 @@ export class Membership<T> {
       !m.leaving &&
       this.#current.members.has(id)
     ) {
-      const members = new Map(this.#current.members);
-      members.delete(id);
-      decisions.push(this.#openView(viewOf(members), id, Math.max(now, trustAt) + w, 'rejoin'));
+      const without = viewWithout(this.#current, id);
+      decisions.push(this.#openView(without, id, Math.max(now, trustAt) + w, 'rejoin'));
     }
     return decisions;
   }
@@ -364,9 +363,7 @@ export class Membership<T> {
     if (m === undefined || m.leaving) return NONE;
     m.leaving = true;
     const before = this.#current;
-    const members = new Map(before.members);
-    members.delete(id);
-    this.#current = viewOf(members);
+    this.#current = viewWithout(before, id);
     return [this.#openView(before, id, now + this.#timing.handoffWindow, 'remove')];
   }
 
@@ -384,9 +381,7 @@ export class Membership<T> {
     const decisions: Decision[] = [];
     for (const [id, left] of added) {
       if (!this.#current.members.has(id) || left <= 0) continue;
-      const members = new Map(this.#current.members);
-      members.delete(id);
-      decisions.push(this.#openView(viewOf(members), id, now + left, 'start'));
+      decisions.push(this.#openView(viewWithout(this.#current, id), id, now + left, 'start'));
     }
     for (const [id, { weight, left }] of removed) {
       if (this.#members.has(id) || left <= 0) continue;

@@ -15,6 +15,13 @@ export function viewOf(members: ReadonlyMap<string, number>): View {
   return { members: new Map(members) };
 }
 
+/** `view` without member `id`. */
+export function viewWithout(view: View, id: string): View {
+  const members = new Map(view.members);
+  members.delete(id);
+  return { members };
+}
+
 /** The ring a view places keys on, given which nodes are failed over now. */
 export function ringOf(view: View, failedOver: ReadonlySet<string>, vnodes: number): HashRing {
   const nodes: { id: string; weight: number }[] = [];
