@@ -121,8 +121,10 @@ describe('stranded-key oracle', () => {
 
   it('flags a key that stays held for more than one TTL after its holder gave up', () => {
     const released = grant('k', 1, 0, 50, 20);
-    // An extend that landed after the release renewed it for a whole TTL.
-    expect(problemsOf(result([released], [[released.token, 0, 90, 60]]))).toHaveLength(1);
+    // An extend that landed well after the release renewed it for a whole TTL.
+    expect(problemsOf(result([released], [[released.token, 0, 100, 60]]))).toHaveLength(1);
+    // One sent just before it may wait for the batch in flight and a hop (oracle.ts).
+    expect(problemsOf(result([released], [[released.token, 0, 94, 60]]))).toEqual([]);
   });
 
   it('flags a grant nobody believes that is not cleaned up when its node answers again', () => {
