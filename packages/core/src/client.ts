@@ -112,6 +112,7 @@ export class LockClient extends EventEmitter<LockClientEvents> {
    *   cluster's record
    * @throws {@link NodePermissionError} when the Redis user may not run a command the client needs
    * @throws {@link EvictionPolicyError} when a node may evict lock keys
+   * @throws {@link ClientClosedError} once the client is closed (also while it waited)
    */
   async ready(): Promise<void> {
     await this.#engine.pool.ready();

@@ -44,7 +44,8 @@ export class NodePool {
   readonly #membership: Membership<RedisNode>;
   readonly #records = new Map<string, ReadRecord>();
   /** First contacts made before the start, decided on together. */
-  readonly #hellos = new Map<RedisNode, Hello>();
+  /** First contacts before the start, with when they were met (this client's clock). */
+  readonly #hellos = new Map<RedisNode, { hello: Hello; at: number }>();
   /** Ids no record listed at the start of a cluster that has records: this client adds them. */
   readonly #addedNow = new Set<string>();
   /** When this client applied each add it made or honoured from the records (its clock). */
@@ -60,11 +61,15 @@ export class NodePool {
   /** The ids those changes concern: the start does not hold their records against the list. */
   readonly #earlyIds = new Set<string>();
   readonly #listener: NodeListener;
+  /** The start, or close() before it: nothing waits for a start that will never come. */
   readonly #ready: Promise<void>;
+  #closedBeforeStart: () => void = () => undefined;
   readonly #settings: string;
   /** How long a failed fence sync waits before it is tried again, ms. */
   readonly #syncRetry: number;
   #started = false;
+  /** Whether a record has shown this client's settings (read, or stored by its own write). */
+  #compared = false;
   #fatal: ShardlockError | undefined;
   #wake: unknown;
   #heart: unknown;
@@ -125,7 +130,10 @@ export class NodePool {
       options.vnodes,
       nodes,
     );
-    this.#ready = Promise.all(nodes.map((n) => n.handle.settled)).then(() => this.#start());
+    this.#ready = Promise.race([
+      Promise.all(nodes.map((n) => n.handle.settled)).then(() => this.#start()),
+      new Promise<void>((resolve) => (this.#closedBeforeStart = resolve)),
+    ]);
     this.#beat();
   }
 
@@ -146,11 +154,12 @@ export class NodePool {
 
   /**
    * Resolves once every node's first contact has settled and been decided on.
-   * @throws the configuration error that made the client refuse to start
+   * @throws the configuration error that made the client refuse to start, or
+   *   {@link ClientClosedError} once it is closed
    */
   async ready(): Promise<void> {
     await this.#ready;
-    if (this.#fatal !== undefined) throw this.#fatal;
+    this.check();
   }
 
   /** Throws the error that made the client refuse to start, or that it was closed. */
@@ -174,8 +183,10 @@ export class NodePool {
   }
 
   async #afterContact<R>(decide: (now: number) => R): Promise<R> {
-    while (this.#early.size > 0) await Promise.all(this.#early);
     for (;;) {
+      // Also after each wait below: a change asked while this call waited for the first
+      // contacts comes before its route (found in the simulator; docs/safety.md, late clients).
+      while (this.#early.size > 0) await Promise.all(this.#early);
       try {
         return decide(this.#rt.now());
       } catch (error) {
@@ -230,7 +241,7 @@ export class NodePool {
     this.#emit('nodeUp', { nodeId: node.id, generation: node.generation });
     // Before the start, contacts wait to be decided on with every node's record at hand.
     if (!this.#started) {
-      this.#hellos.set(node, hello);
+      this.#hellos.set(node, { hello, at: this.#rt.now() });
       this.#membership.reachable(node.id);
       this.#arm();
       return;
@@ -240,6 +251,14 @@ export class NodePool {
     try {
       this.#checkRecord(node.id, hello);
     } catch (error) {
+      // Started before it could read any record (every node out of reach): the first one it
+      // reads decides as the start would have, and other settings stop this client, not just
+      // the node (found in the simulator: such a client wrote its settings into a new node).
+      if (error instanceof SettingsMismatchError && !this.#compared) {
+        this.#fatal = error;
+        this.#emit('nodeError', { nodeId: node.id, error });
+        return;
+      }
       this.#refused(node, error as ShardlockError);
       return;
     }
@@ -248,14 +267,20 @@ export class NodePool {
     this.#meet(node, hello, true);
   }
 
-  #meet(node: RedisNode, hello: Hello, listed: boolean): void {
+  /** @param metAt - when the hello was read: a start held back by a hung node decides late */
+  #meet(node: RedisNode, hello: Hello, listed: boolean, metAt = this.#rt.now()): void {
     const now = this.#rt.now();
     const recorded = ownIncarnation(hello);
+    // What the hello said, as of now (found in the simulator: read long before a delayed
+    // start, a recorded trust time counted from the start kept a node others had taken back
+    // failed over here, well past their windows).
+    const age = now - metAt;
+    const trustIn = recordedTrustIn(hello);
     const info: ContactInfo = {
       runId: hello.runId,
-      uptimeMs: hello.uptimeMs,
-      ageLimitMs: hello.ageLimitMs,
-      recordedTrustIn: recordedTrustIn(hello),
+      uptimeMs: hello.uptimeMs + age,
+      ageLimitMs: hello.ageLimitMs + age,
+      recordedTrustIn: trustIn === undefined ? undefined : Math.max(0, trustIn - age),
       // The first client to meet this incarnation knew better whether it had served: it
       // looked before anyone listed it.
       served: recorded?.served ?? listed,
@@ -282,6 +307,7 @@ export class NodePool {
     const { record } = hello;
     if (record.settings !== undefined) checkSettings(record.settings, this.#options, nodeId);
     checkMembers(record, nodeId, this.#membership.weights);
+    if (record.settings !== undefined) this.#compared = true;
   }
 
   /** Whether some record lists `id`; true also when a member's record is unknown. */
@@ -297,7 +323,7 @@ export class NodePool {
     const contacted = [...this.#nodes.values()].filter((node) => node.up);
     for (const node of contacted) {
       try {
-        this.#checkRecord(node.id, this.#hellos.get(node)!);
+        this.#checkRecord(node.id, this.#hellos.get(node)!.hello);
       } catch (error) {
         this.#fatal ??= error as SettingsMismatchError;
       }
@@ -320,7 +346,8 @@ export class NodePool {
     }
     const allRead = contacted.length === this.#nodes.size;
     for (const node of contacted) {
-      this.#meet(node, this.#hellos.get(node)!, reading.listed.has(node.id) || !allRead);
+      const { hello, at } = this.#hellos.get(node)!;
+      this.#meet(node, hello, reading.listed.has(node.id) || !allRead, at);
     }
     this.#hellos.clear();
     const added = new Map(reading.added);
@@ -438,6 +465,7 @@ export class NodePool {
       recent: this.#recentlyAdded(),
     };
     const later = await writeRecord(node.connection, node.id, context, met, extra);
+    this.#compared = true;
     // Another client met this incarnation first and trusts it later: so must this one.
     if (later !== undefined) {
       this.#act(this.#membership.trustNoEarlierThan(node.id, this.#rt.now() + later));
@@ -589,6 +617,7 @@ export class NodePool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closedBeforeStart();
     this.#rt.clearTimeout(this.#wake);
     this.#rt.clearTimeout(this.#heart);
     const nodes = [...this.#nodes.values(), ...this.#joining.keys()];

@@ -134,6 +134,33 @@ describe('defect 13: the README quick start on just-started servers', () => {
       expect(got.kind === 'error' ? describeError(got.error) : got.kind, key).toBe('value');
     }
   });
+
+  it('a second client takes each key on its owner alone: the first recorded the servers as brand-new', async () => {
+    // The cluster's record lists both nodes by now, and the servers are young: only the
+    // incarnations the first client recorded (`n`, met brand-new) tell this client that no
+    // lease of an earlier run can exist, so no key needs its successor too.
+    const [a, b] = await c.start(2);
+    const nodes = [
+      { id: 'a', host: '127.0.0.1', port: a!.port },
+      { id: 'b', host: '127.0.0.1', port: b!.port },
+    ];
+    const first = c.bare({ nodes });
+    await ready(first);
+    for (const node of [a!, b!]) {
+      const record = c.raw(node);
+      await until(
+        async () => ((await record.hget('shardlock:cluster', 'inc')) ?? '').endsWith(':n'),
+        2_000,
+      );
+    }
+    const second = c.bare({ nodes });
+    await ready(second);
+    for (const id of ['a', 'b']) {
+      const key = keyWhere('brand-new', (k) => second.nodeFor(k) === id);
+      const lock = await second.acquire(key, { ttl: 2_000, waitTimeout: 1_000 });
+      expect(lock.nodeIds, key).toEqual([id]);
+    }
+  });
 });
 
 describe('simulator finding: a change asked of a client that is still starting', () => {
@@ -150,6 +177,22 @@ describe('simulator finding: a change asked of a client that is still starting',
     const key = keyWhere('early', (k) => all.owner(k) === 'n3');
     const adding = b.addNode(specs[3]!);
     const lock = await b.tryAcquire(key);
+    await adding;
+    expect(lock?.nodeIds).toContain('n3');
+  });
+
+  it('also for a call made before that addNode, while both waited for the start', async () => {
+    // Found by `pnpm sim` once a change could come while a process was starting: a call
+    // already waiting for the first contacts routed as soon as they were in, on the list
+    // without the node.
+    await c.start(4);
+    const specs = nodeSpecs(c.nodes);
+    const b = c.client({ nodes: specs.slice(0, 3) });
+    const all = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: b.options.vnodes });
+    const key = keyWhere('early-before', (k) => all.owner(k) === 'n3');
+    const locking = b.tryAcquire(key);
+    const adding = b.addNode(specs[3]!);
+    const lock = await locking;
     await adding;
     expect(lock?.nodeIds).toContain('n3');
   });

@@ -109,6 +109,24 @@ describe('defect 10: two concurrent addNode calls with the same id', () => {
     await until(async () => !/name=shardlock\b/.test(await list()), 1_000).catch(() => undefined);
     expect(await list()).not.toMatch(/name=shardlock\b/);
   });
+
+  it('an addNode asked before the start of a client closed meanwhile opens no connection', async () => {
+    // Found by the simulator once changes could come while a process started: the add
+    // waited for the start, which came after close(), and then connected the node.
+    await c.start(3);
+    const specs = nodeSpecs(c.nodes);
+    c.nodes[1]!.pause();
+    const client = c.client({ nodes: specs.slice(0, 2) });
+    const adding = outcome(client.addNode(specs[2]!), 5_000);
+    await sleep(100);
+    await client.close();
+    c.nodes[1]!.resume();
+    const got = await adding;
+    expect(got.kind === 'error' ? codeOf(got.error) : got.kind).toBe('ERR_CLIENT_CLOSED');
+    await sleep(300);
+    const list = String(await c.raw(c.nodes[2]!).call('CLIENT', 'LIST'));
+    expect(list).not.toMatch(/name=shardlock\b/);
+  });
 });
 
 describe('simulator finding: removing the only node that serves while the others are failed over', () => {

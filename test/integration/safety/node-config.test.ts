@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ShardlockError, type LockClient, type LockClientOptions } from '@shardlock/core';
-import { nodeSpecs } from '../../harness/index.js';
+import { LinkProxy, nodeSpecs } from '../../harness/index.js';
 import { until } from '../../support/redis.js';
 import {
   codeOf,
@@ -120,6 +120,38 @@ describe('defect 13: settings every client must share', () => {
       expect(await lock.release()).toBe(true);
     },
   );
+});
+
+describe('a client that started before it could read any record (found by the simulator)', () => {
+  it('refuses to work once the first record it reads has other settings, and writes them nowhere', async () => {
+    // Found by `pnpm sim` (seed 703): a client with other settings whose only node was out of
+    // reach at its start met it later, refused just that node, and went on to add a new node,
+    // writing its own settings into the new node's record; the other clients' adds then failed.
+    const [, fresh] = await c.start(2);
+    const specs = nodeSpecs(c.nodes);
+    const first = c.client({ maxTtl: 1_000, nodes: [specs[0]!] });
+    await connected(first);
+    const proxy = await LinkProxy.start({ port: c.nodes[0]!.port });
+    try {
+      proxy.refuse();
+      const late = c.client({ maxTtl: 1_500, nodes: [{ id: 'n0', port: proxy.port }] });
+      await ready(late);
+      const errors = events(late, 'nodeError');
+      proxy.accept();
+      await until(() => errors.some((e) => codeOf(e.error) === 'ERR_SETTINGS_MISMATCH'), 5_000);
+      const got = await outcome(late.tryAcquire('other-settings'), 5_000);
+      expect(got.kind === 'error' ? codeOf(got.error) : got.kind).toBe('ERR_SETTINGS_MISMATCH');
+      const adding = await outcome(late.addNode(specs[1]!), 5_000);
+      expect(adding.kind === 'error' ? codeOf(adding.error) : adding.kind).toBe(
+        'ERR_SETTINGS_MISMATCH',
+      );
+      expect(await c.raw(fresh!).hget('shardlock:cluster', 'settings')).toBeNull();
+      // The clients with the cluster's settings can still add the node.
+      await first.addNode(specs[1]!);
+    } finally {
+      await proxy.close();
+    }
+  });
 });
 
 describe('defect 15: a server that may evict keys', () => {
