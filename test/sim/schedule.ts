@@ -37,7 +37,8 @@ export type Fault =
    * script that retries too soon) calls `addNode` twice at once: one call must join it. With
    * `back`, the node is one removed earlier, restarted empty under its old id (its clients
    * wait out a quarantine before they trust it). With `dies`, it is killed that long into the
-   * change and restarted empty `downFor` later.
+   * change and restarted empty `downFor` later; with `hangs`, it is stopped (SIGSTOP) that long
+   * into the change for `duration`.
    */
   | {
       readonly at: number;
@@ -46,6 +47,7 @@ export type Fault =
       readonly twice?: number;
       readonly back?: boolean;
       readonly dies?: { readonly after: number; readonly downFor: number };
+      readonly hangs?: { readonly after: number; readonly duration: number };
     }
   /** A node taken out; client `i` applies it `lags[i]` ms later. */
   | {
@@ -81,8 +83,26 @@ export type Fault =
       readonly duration: number;
       readonly replies: boolean;
     }
-  /** A client that starts now, with the operator's current node list; maybe other settings. */
-  | { readonly at: number; readonly type: 'late'; readonly settings: 'same' | 'maxTtl' | 'vnodes' };
+  /**
+   * A client that starts now, with the operator's current node list; maybe other settings.
+   * With `hangs`, node `hangs.node` is stopped (SIGSTOP) for `hangs.duration` ms as it starts:
+   * its start waits for the node, and `hangs.change.after` ms later the operator adds a node
+   * (or removes the next one), asking it of the waiting process too.
+   */
+  | {
+      readonly at: number;
+      readonly type: 'late';
+      readonly settings: 'same' | 'maxTtl' | 'vnodes';
+      readonly hangs?: {
+        readonly node: number;
+        readonly duration: number;
+        readonly change?: {
+          readonly after: number;
+          readonly type: 'add' | 'remove';
+          readonly lags: readonly number[];
+        };
+      };
+    };
 
 /** Everything a simulated run depends on: the same schedule replays the same run. */
 export interface Schedule {
@@ -167,46 +187,77 @@ const nodeFault = fc.oneof(
     duration: fc.integer({ min: 20, max: 900 }),
   }),
 );
-const changeFault = fc.oneof(
-  fc.record(
-    {
-      at,
-      type: fc.constant('add' as const),
-      lags,
-      twice: fc.nat({ max: 7 }),
-      back: fc.constant(true),
-      dies: fc.record({
-        after: fc.integer({ min: 0, max: 300 }),
-        downFor: fc.integer({ min: 0, max: 2_000 }),
-      }),
-    },
-    { requiredKeys: ['at', 'type', 'lags'] },
-  ),
-  fc.record({ at, type: fc.constant('remove' as const), node, lags }),
-  fc.record({
-    at,
-    type: fc.constant('stall' as const),
-    client: fc.nat({ max: 7 }),
-    duration: fc.integer({ min: 20, max: 600 }),
-  }),
-  fc.record({
-    at,
-    type: fc.constant('late' as const),
-    settings: fc.constantFrom(
-      'same' as const,
-      'same' as const,
-      'maxTtl' as const,
-      'vnodes' as const,
+/**
+ * Membership changes, process stalls and late starts. `hang` draws how long a node hangs
+ * during a change, `startHang` as a process starts (long enough, at times, for a change to
+ * be applied everywhere before the start): with clocks seconds apart, never long enough to
+ * fail a node over.
+ */
+const changeFaults = (
+  hang: fc.Arbitrary<number>,
+  startHang: fc.Arbitrary<number>,
+): fc.Arbitrary<Fault> =>
+  fc.oneof(
+    fc.record(
+      {
+        at,
+        type: fc.constant('add' as const),
+        lags,
+        twice: fc.nat({ max: 7 }),
+        back: fc.constant(true),
+        dies: fc.record({
+          after: fc.integer({ min: 0, max: 300 }),
+          downFor: fc.integer({ min: 0, max: 2_000 }),
+        }),
+        hangs: fc.record({
+          after: fc.integer({ min: 0, max: 400 }),
+          duration: hang,
+        }),
+      },
+      { requiredKeys: ['at', 'type', 'lags'] },
     ),
-  }),
-);
+    fc.record({ at, type: fc.constant('remove' as const), node, lags }),
+    fc.record({
+      at,
+      type: fc.constant('stall' as const),
+      client: fc.nat({ max: 7 }),
+      duration: fc.integer({ min: 20, max: 600 }),
+    }),
+    fc.record(
+      {
+        at,
+        type: fc.constant('late' as const),
+        settings: fc.constantFrom(
+          'same' as const,
+          'same' as const,
+          'maxTtl' as const,
+          'vnodes' as const,
+        ),
+        hangs: fc.record({
+          node,
+          duration: startHang,
+          change: fc.record({
+            after: fc.integer({ min: 0, max: 300 }),
+            type: fc.constantFrom('add' as const, 'remove' as const),
+            lags,
+          }),
+        }),
+      },
+      { requiredKeys: ['at', 'type', 'settings'] },
+    ),
+  );
 // Pauses shorter than the quarantine never fail a node over: they may run with any skew.
+const shortHang = fc.integer({ min: 20, max: Math.floor(QUARANTINE / 2) });
 const shortPause = fc.record({
   at,
   type: fc.constant('pause' as const),
   node,
-  duration: fc.integer({ min: 20, max: Math.floor(QUARANTINE / 2) }),
+  duration: shortHang,
 });
+const changeFault = changeFaults(
+  fc.integer({ min: 20, max: 900 }),
+  fc.integer({ min: 20, max: 1_200 }),
+);
 
 const base = {
   seed: fc.integer(),
@@ -231,7 +282,7 @@ const agreeing: fc.Arbitrary<Schedule> = fc.record({
 const skewed: fc.Arbitrary<Schedule> = fc.record({
   ...base,
   skews: fc.array(fc.integer({ min: -5_000, max: 5_000 }), { minLength: 9, maxLength: 9 }),
-  faults: fc.array(fc.oneof(changeFault, shortPause), { maxLength: 5 }),
+  faults: fc.array(fc.oneof(changeFaults(shortHang, shortHang), shortPause), { maxLength: 5 }),
 });
 
 /**

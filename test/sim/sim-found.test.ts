@@ -278,6 +278,74 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // c3 was created while n2 was down and n3 hung: it failed n2 over, met n2's new run
+    // (reading the trust time c0 had recorded), and decided when n3 answered, 770 ms later.
+    // It counted that trust time from then, and kept k2 on n2's successors while c0, its
+    // window over, granted k2 on n2 alone. (Reduced by hand from seed 701, schedule 4,279.)
+    'seed 701, schedule 4,279: a delayed start decided on contacts read long before (late clients)',
+    {
+      seed: 116315249,
+      scale: 1,
+      nodes: 4,
+      clients: 3,
+      workers: 3,
+      skews: [-19, 0, 11, 3, 16, -2, -6, -14, -7],
+      faults: [
+        { at: 298, type: 'kill', node: 6, downFor: 654 },
+        { at: 781, type: 'pause', node: 7, duration: 771 },
+        { at: 781, type: 'late', settings: 'same' },
+      ],
+    },
+  ],
+  [
+    // c3 (other vnodes) started while its only node hung, so it read no record; it refused
+    // that node when it answered, and went on to add n2, writing its settings into n2's
+    // record: the other clients' adds of n2 were refused.
+    'seed 703, schedule 3,866: a client that read no record at its start wrote its settings (settings)',
+    {
+      seed: 406953735,
+      scale: 1,
+      nodes: 1,
+      clients: 3,
+      workers: 3,
+      skews: [-19, -10, 3, -15, -2, -20, 4, -1, 9],
+      faults: [
+        {
+          at: 1312,
+          type: 'late',
+          settings: 'vnodes',
+          hangs: {
+            node: 3,
+            duration: 649,
+            change: { after: 105, type: 'remove', lags: [13, 154, 158, 177, 29, 58, 116, 130] },
+          },
+        },
+        { at: 1459, type: 'evict', node: 4, client: 4 },
+        {
+          at: 116,
+          type: 'late',
+          settings: 'vnodes',
+          hangs: {
+            node: 0,
+            duration: 1098,
+            change: { after: 244, type: 'add', lags: [170, 5, 10, 61, 118, 70, 46, 94] },
+          },
+        },
+        { at: 1411, type: 'pause', node: 6, duration: 386 },
+        {
+          at: 900,
+          type: 'late',
+          settings: 'same',
+          hangs: {
+            node: 1,
+            duration: 965,
+            change: { after: 100, type: 'add', lags: [114, 190, 59, 84, 26, 48, 123, 68] },
+          },
+        },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

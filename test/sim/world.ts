@@ -7,6 +7,10 @@ import { SIM_DURATION, timingOf, type Fault, type Schedule } from './schedule.js
 import { SimServer } from './server.js';
 import { runWorkers, untyped, type LetGo, type Observed } from './workload.js';
 
+type Late = Extract<Fault, { type: 'late' }>;
+type Settings = Late['settings'];
+type LateHang = NonNullable<Late['hangs']>;
+
 /** One stretch of time a token held one key on one server. */
 export interface Holding {
   /** The server. */
@@ -73,11 +77,12 @@ export class World implements ProcessWorld {
   readonly #removedAt = new Map<string, number>();
   readonly #stalls: { process: string; from: number; until: number }[] = [];
   /**
-   * Clients whose start has not been decided yet: a change waits for them, as a process
-   * started with one list while a change to it is being recorded may find the records ahead
-   * of its list, and refuse to start (docs/safety.md, late clients).
+   * Clients whose start has not been decided yet: a change is asked of them before any other
+   * client, as a process started with one list while a change to it is being recorded may
+   * find the records ahead of its list, and refuse to start (docs/safety.md, late clients).
+   * Each with the node list it was started with.
    */
-  readonly #starting = new Set<SimProcess>();
+  readonly #starting = new Map<SimProcess, readonly NodeSpec[]>();
   /** Late clients started with other settings: they refuse to start, and every change. */
   readonly #misconfigured = new Set<SimProcess>();
   /** Membership changes some process has not finished applying. */
@@ -164,7 +169,7 @@ export class World implements ProcessWorld {
     open.clear();
   }
 
-  #startProcess(settings: 'same' | 'maxTtl' | 'vnodes'): SimProcess {
+  #startProcess(settings: Settings): SimProcess {
     const options: Omit<LockClientOptions, 'nodes'> = {
       ...this.#timing,
       defaultTtl: this.#timing.maxTtl,
@@ -202,8 +207,22 @@ export class World implements ProcessWorld {
       }
     }
     if (settings !== 'same') this.#misconfigured.add(process);
-    this.#starting.add(process);
-    const started = (): void => void this.#starting.delete(process);
+    // Starting until its start has been decided with a record read: one whose nodes were all
+    // out of reach then reads one only when it first meets a node.
+    this.#starting.set(process, this.#list);
+    let decided = false;
+    let met = false;
+    const done = (): void => {
+      if (decided && met) this.#starting.delete(process);
+    };
+    process.client.on('nodeUp', () => {
+      met = true;
+      done();
+    });
+    const started = (): void => {
+      decided = true;
+      done();
+    };
     process.client.ready().then(started, started);
     this.#running++;
     void runWorkers(process, {
@@ -278,6 +297,8 @@ export class World implements ProcessWorld {
         server.kill();
         this.#dropped(server);
         sched.at(sched.now + fault.downFor * this.#scale, () => {
+          // Brought back meanwhile (a restart fault): restarting it again loses data too.
+          if (server.alive && this.#lastRecord(server)) return;
           this.#dropped(server);
           server.restartEmpty();
           const { lateAfter } = fault;
@@ -310,18 +331,9 @@ export class World implements ProcessWorld {
         });
         return;
       }
-      case 'pause': {
-        const server = this.#pick(fault.node);
-        if (!server?.alive || this.#lastUpWhileApplying(server)) return;
-        server.pause();
-        sched.at(sched.now + fault.duration * this.#scale, () => server.resume());
-        this.#stalls.push({
-          process: server.name,
-          from: sched.now,
-          until: sched.now + fault.duration * this.#scale,
-        });
+      case 'pause':
+        this.#hang(this.#pick(fault.node), fault.duration);
         return;
-      }
       case 'add': {
         if (!this.#mayChange()) return;
         // A removed node comes back only once its server is gone (the remove kills it).
@@ -343,6 +355,10 @@ export class World implements ProcessWorld {
               server.restartEmpty();
             });
           });
+        }
+        const { hangs } = fault;
+        if (hangs !== undefined) {
+          sched.at(sched.now + hangs.after * this.#scale, () => this.#hang(server, hangs.duration));
         }
         const twice =
           fault.twice === undefined
@@ -396,7 +412,8 @@ export class World implements ProcessWorld {
           sched.at(sched.now + 20 * this.#scale, () => this.#inject(fault));
           return;
         }
-        this.#startProcess(fault.settings);
+        if (fault.hangs === undefined) this.#startProcess(fault.settings);
+        else this.#startHung(fault.hangs, fault.settings);
         return;
       case 'cut': {
         const process = this.#processes[fault.client % this.#processes.length];
@@ -423,6 +440,30 @@ export class World implements ProcessWorld {
         return;
       }
     }
+  }
+
+  /** A process started while a node hangs, and maybe a change asked of it meanwhile. */
+  #startHung(hangs: LateHang, settings: Settings): void {
+    this.#hang(this.#pick(hangs.node), hangs.duration);
+    this.#startProcess(settings);
+    const { change } = hangs;
+    if (change === undefined) return;
+    this.sched.at(this.sched.now + change.after * this.#scale, () =>
+      this.#inject({ at: this.sched.now, ...change, node: hangs.node + 1 }),
+    );
+  }
+
+  /** SIGSTOP for `duration` ms (unscaled), unless the server is down or the last one up. */
+  #hang(server: SimServer | undefined, duration: number): void {
+    if (!server?.alive || this.#lastUpWhileApplying(server)) return;
+    const sched = this.sched;
+    server.pause();
+    sched.at(sched.now + duration * this.#scale, () => server.resume());
+    this.#stalls.push({
+      process: server.name,
+      from: sched.now,
+      until: sched.now + duration * this.#scale,
+    });
   }
 
   /**
@@ -463,13 +504,20 @@ export class World implements ProcessWorld {
   }
 
   /**
-   * Whether taking `server`'s data would leave no node with the cluster's record while a
-   * process is starting: it would find a new cluster (docs/safety.md, late clients: not
+   * Whether taking `server`'s data would leave a starting process no node of its list with
+   * the cluster's record: it would find a new cluster (docs/safety.md, late clients: not
    * guaranteed).
    */
   #lastRecord(server: SimServer): boolean {
-    if (this.#starting.size === 0) return false;
-    return !this.#listedServers().some((other) => other !== server && holdsRecord(other));
+    // Each starting process reads the records of the nodes it was started with (a change
+    // asked of it meanwhile waits for its start).
+    return [...this.#starting.values()].some(
+      (list) =>
+        !list.some((spec) => {
+          const other = this.server(spec.port!);
+          return other !== server && holdsRecord(other);
+        }),
+    );
   }
 
   #listed(server: SimServer): boolean {
@@ -520,18 +568,17 @@ export class World implements ProcessWorld {
    * order (an operator who removes a node some client has not added yet breaks that).
    */
   #mayChange(): boolean {
-    return (
-      this.#applying === 0 &&
-      this.#starting.size === 0 &&
-      this.#processes.every((process) => !process.stalled)
-    );
+    return this.#applying === 0 && this.#processes.every((process) => !process.stalled);
   }
 
   /** Each running client applies a change after its own lag; returns the longest lag. */
   #everyClient(lags: readonly number[], apply: (process: SimProcess) => Promise<unknown>): number {
     let longest = 0;
     this.#processes.forEach((process, i) => {
-      const lag = (lags[i % lags.length] ?? 0) * this.#scale;
+      // A process still starting is asked first: one asked after others recorded the change
+      // may find the records ahead of its list and refuse to start (docs/safety.md, late
+      // clients: start it again with the new list).
+      const lag = this.#starting.has(process) ? 0 : (lags[i % lags.length] ?? 0) * this.#scale;
       longest = Math.max(longest, lag);
       // The operator retries a change that failed on one client because the node was down
       // (an addNode rejects then), as the README asks: the others fail the node over to the
