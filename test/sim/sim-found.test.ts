@@ -346,6 +346,37 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // c2 started while the only node hung, and was asked to add n1 meanwhile: its workers'
+    // first calls, already waiting for the first contact, routed as soon as it came, on the
+    // list without n1, while c1 held k2 on n1 alone. Found with the wait for early changes
+    // put back before the loop of #afterContact (pool.ts), where it had been.
+    'seed 705, schedule 4,052: a call waiting before a change was asked routed without it (late clients)',
+    {
+      seed: 1087076579,
+      scale: 6,
+      nodes: 1,
+      clients: 2,
+      workers: 2,
+      skews: [-3, 4, 15, -8, -9, 0, 20, 12, 1],
+      faults: [
+        { at: 433, type: 'remove', node: 6, lags: [31, 5, 73, 109, 22, 14, 168, 5] },
+        { at: 539, type: 'evict', node: 7, client: 2 },
+        { at: 712, type: 'evict', node: 6, client: 6 },
+        {
+          at: 324,
+          type: 'late',
+          settings: 'same',
+          hangs: {
+            node: 2,
+            duration: 726,
+            change: { after: 144, type: 'add', lags: [151, 107, 27, 44, 195, 85, 25, 55] },
+          },
+        },
+        { at: 303, type: 'kill', node: 4, downFor: 438, lateAfter: 111 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {
