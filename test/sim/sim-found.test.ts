@@ -377,6 +377,78 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // c3 (another maxTtl) read n0's record before its start, but n0 hung and was down by
+    // the time the start decided, so the start compared nothing; c3 then wrote its settings
+    // into n1's record, restarted empty meanwhile, and the others' adds were refused.
+    'seed 707, schedule 4,255: a record read before the start, from a node down at the start, went unchecked (settings)',
+    {
+      seed: 290032775,
+      scale: 1,
+      nodes: 2,
+      clients: 3,
+      workers: 2,
+      skews: [-9, -19, 6, 2, 1, 16, -5, -17, -20],
+      faults: [
+        { at: 660, type: 'kill', node: 1, downFor: 793, lateAfter: 134 },
+        {
+          at: 594,
+          type: 'add',
+          lags: [175, 45, 164, 5, 121, 143, 93, 7],
+          dies: { after: 83, downFor: 140 },
+          hangs: { after: 83, duration: 839 },
+        },
+        {
+          at: 785,
+          type: 'late',
+          settings: 'maxTtl',
+          hangs: {
+            node: 5,
+            duration: 500,
+            change: { after: 223, type: 'remove', lags: [115, 147, 2, 90, 68, 144, 132, 173] },
+          },
+        },
+        {
+          at: 794,
+          type: 'late',
+          settings: 'same',
+          hangs: {
+            node: 6,
+            duration: 699,
+            change: { after: 34, type: 'add', lags: [125, 75, 99, 52, 141, 17, 122, 12] },
+          },
+        },
+        { at: 1469, type: 'kill', node: 6, downFor: 542, lateAfter: 216 },
+      ],
+    },
+  ],
+  [
+    // A one-node cluster whose only node hung for 693 ms while a node was added (its add
+    // dying and coming back): found with the wait for a change made while every member of
+    // the view before it was failed over put back (membership.ts).
+    'seed 711, schedule 68: a node added while every node was failed over served alone (views)',
+    {
+      seed: -3,
+      scale: 1,
+      nodes: 1,
+      clients: 3,
+      workers: 3,
+      skews: [2, -6, 7, -8, 2, 9, 19, 14, -1],
+      faults: [
+        {
+          at: 315,
+          type: 'add',
+          lags: [176, 193, 195, 67, 164, 192, 5, 112],
+          twice: 1,
+          back: true,
+          dies: { after: 19, downFor: 8 },
+        },
+        { at: 158, type: 'remove', node: 7, lags: [183, 144, 67, 12, 195, 2, 153, 7] },
+        { at: 119, type: 'pause', node: 6, duration: 693 },
+        { at: 461, type: 'pause', node: 2, duration: 29 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {
