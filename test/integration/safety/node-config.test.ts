@@ -154,6 +154,31 @@ describe('a client that started before it could read any record (found by the si
   });
 });
 
+describe('a record read before the start from a node down when the start decides (found by the simulator)', () => {
+  it('still stops a client whose settings differ', async () => {
+    // Found by `pnpm sim --seed 707`: the start compared only the records of the nodes up
+    // when it decided, so a client that had read the one record it could get from a node
+    // that went down meanwhile started as if it had read none.
+    await c.start(2);
+    const first = c.client({ maxTtl: 1_000 });
+    await connected(first);
+    c.nodes[1]!.pause();
+    const late = c.client({ maxTtl: 1_500 });
+    const errors = events(late, 'nodeError');
+    const up = events(late, 'nodeUp');
+    const starting = outcome(ready(late), 10_000);
+    // It reads n0's record while its start waits for the hung n1; then both go down.
+    await until(() => up.some((e) => e.nodeId === 'n0'), 5_000);
+    await c.nodes[0]!.kill();
+    await c.nodes[1]!.kill();
+    const got = await starting;
+    expect(
+      got.kind === 'error' ? codeOf(got.error) : got.kind,
+      errors.map((e) => String(e.error)).join(),
+    ).toBe('ERR_SETTINGS_MISMATCH');
+  });
+});
+
 describe('defect 15: a server that may evict keys', () => {
   it('maxmemory-policy allkeys-lru: every call and ready() reject with ERR_EVICTION_POLICY', async () => {
     const [node] = await c.start(1, {
