@@ -43,8 +43,7 @@ export class NodePool {
   readonly #nodes = new Map<string, RedisNode>();
   readonly #membership: Membership<RedisNode>;
   readonly #records = new Map<string, ReadRecord>();
-  /** First contacts made before the start, decided on together. */
-  /** First contacts before the start, with when they were met (this client's clock). */
+  /** First contacts before the start, decided on together; when each was met (this clock). */
   readonly #hellos = new Map<RedisNode, { hello: Hello; at: number }>();
   /** Ids no record listed at the start of a cluster that has records: this client adds them. */
   readonly #addedNow = new Set<string>();
@@ -251,14 +250,6 @@ export class NodePool {
     try {
       this.#checkRecord(node.id, hello);
     } catch (error) {
-      // Started before it could read any record (every node out of reach): the first one it
-      // reads decides as the start would have, and other settings stop this client, not just
-      // the node (found in the simulator: such a client wrote its settings into a new node).
-      if (error instanceof SettingsMismatchError && !this.#compared) {
-        this.#fatal = error;
-        this.#emit('nodeError', { nodeId: node.id, error });
-        return;
-      }
       this.#refused(node, error as ShardlockError);
       return;
     }
@@ -298,8 +289,12 @@ export class NodePool {
     }
     this.#emit('nodeError', { nodeId: node.id, error });
     // Before the start a misconfigured node stops the client; later its keys are refused
-    // (never failed over: other clients may be using it).
-    if (!this.#started) this.#fatal ??= error;
+    // (never failed over: other clients may be using it). A client that started before it
+    // could read any record (every node out of reach) decides on the first record it reads
+    // as its start would have: other settings stop it, not just the node (found in the
+    // simulator: such a client wrote its settings into a node it added).
+    const unchecked = error instanceof SettingsMismatchError && !this.#compared;
+    if (!this.#started || unchecked) this.#fatal ??= error;
     else this.#act(this.#membership.refuse(node.id, error));
   }
 
