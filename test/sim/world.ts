@@ -512,11 +512,7 @@ export class World implements ProcessWorld {
     // Each starting process reads the records of the nodes it was started with (a change
     // asked of it meanwhile waits for its start).
     return [...this.#starting.values()].some(
-      (list) =>
-        !list.some((spec) => {
-          const other = this.server(spec.port!);
-          return other !== server && holdsRecord(other);
-        }),
+      (list) => !this.#serversOf(list).some((other) => other !== server && holdsRecord(other)),
     );
   }
 
@@ -531,7 +527,11 @@ export class World implements ProcessWorld {
 
   /** The servers of the operator's node list. */
   #listedServers(): SimServer[] {
-    return this.#list.map((spec) => this.server(spec.port!));
+    return this.#serversOf(this.#list);
+  }
+
+  #serversOf(list: readonly NodeSpec[]): SimServer[] {
+    return list.map((spec) => this.server(spec.port!));
   }
 
   /**

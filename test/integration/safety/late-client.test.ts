@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Lock, LockClient } from '@shardlock/core';
+import type { Lock, LockClient, NodeSpec } from '@shardlock/core';
 import { HashRing } from '@shardlock/ring';
 import { nodeSpecs } from '../../harness/index.js';
 import { until } from '../../support/redis.js';
@@ -163,6 +163,17 @@ describe('defect 13: the README quick start on just-started servers', () => {
   });
 });
 
+/** Four nodes; a client `b` not started yet, with n0–n2; a key that n3 (`added`) would own. */
+async function startingWithoutN3(
+  prefix: string,
+): Promise<{ b: LockClient; added: NodeSpec; key: string }> {
+  await c.start(4);
+  const specs = nodeSpecs(c.nodes);
+  const b = c.client({ nodes: specs.slice(0, 3) });
+  const all = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: b.options.vnodes });
+  return { b, added: specs[3]!, key: keyWhere(prefix, (k) => all.owner(k) === 'n3') };
+}
+
 describe('simulator finding: a change asked of a client that is still starting', () => {
   // Found by `pnpm sim --seed 11` (schedule 9,464; replayed in test/sim/sim-found.test.ts): a
   // client created while a node hung could not start until it answered; an addNode called
@@ -170,12 +181,8 @@ describe('simulator finding: a change asked of a client that is still starting',
   // added node, seconds after every other client had moved them there (docs/safety.md, late
   // clients). The rule: a change asked for before the start is applied before any route.
   it('a key moved by an addNode called before the start is routed to the added node', async () => {
-    await c.start(4);
-    const specs = nodeSpecs(c.nodes);
-    const b = c.client({ nodes: specs.slice(0, 3) });
-    const all = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: b.options.vnodes });
-    const key = keyWhere('early', (k) => all.owner(k) === 'n3');
-    const adding = b.addNode(specs[3]!);
+    const { b, added, key } = await startingWithoutN3('early');
+    const adding = b.addNode(added);
     const lock = await b.tryAcquire(key);
     await adding;
     expect(lock?.nodeIds).toContain('n3');
@@ -185,25 +192,17 @@ describe('simulator finding: a change asked of a client that is still starting',
     // Found by `pnpm sim` once a change could come while a process was starting: a call
     // already waiting for the first contacts routed as soon as they were in, on the list
     // without the node.
-    await c.start(4);
-    const specs = nodeSpecs(c.nodes);
-    const b = c.client({ nodes: specs.slice(0, 3) });
-    const all = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: b.options.vnodes });
-    const key = keyWhere('early-before', (k) => all.owner(k) === 'n3');
+    const { b, added, key } = await startingWithoutN3('early-before');
     const locking = b.tryAcquire(key);
-    const adding = b.addNode(specs[3]!);
+    const adding = b.addNode(added);
     const lock = await locking;
     await adding;
     expect(lock?.nodeIds).toContain('n3');
   });
 
   it('also for a call made after the start, while that addNode is still joining the node', async () => {
-    await c.start(4);
-    const specs = nodeSpecs(c.nodes);
-    const b = c.client({ nodes: specs.slice(0, 3) });
-    const all = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: b.options.vnodes });
-    const key = keyWhere('early-after', (k) => all.owner(k) === 'n3');
-    const adding = b.addNode(specs[3]!);
+    const { b, added, key } = await startingWithoutN3('early-after');
+    const adding = b.addNode(added);
     await ready(b);
     const lock = await b.tryAcquire(key);
     await adding;
