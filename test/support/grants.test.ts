@@ -87,6 +87,7 @@ describe('stranded-key oracle', () => {
     holdings: [string, number, number, number][],
     issued: [string, number][] = [],
     letGo: [string, LetGo][] = [],
+    stalls: { process: string; from: number; until: number }[] = [],
   ) => ({
     grants,
     letGo: new Map(letGo),
@@ -109,7 +110,7 @@ describe('stranded-key oracle', () => {
       failureThreshold: 2,
       vnodes: 64,
     },
-    stalls: [],
+    stalls,
   });
 
   it('accepts a key held until its holder let go, or one TTL after it stopped believing', () => {
@@ -125,6 +126,16 @@ describe('stranded-key oracle', () => {
     expect(problemsOf(result([released], [[released.token, 0, 100, 60]]))).toHaveLength(1);
     // One sent just before it may wait for the batch in flight and a hop (oracle.ts).
     expect(problemsOf(result([released], [[released.token, 0, 94, 60]]))).toEqual([]);
+  });
+
+  it('gives an op delivered as a cut healed until its client sees the node again', () => {
+    const released = grant('k', 1, 0, 50, 20);
+    // An extend held by a cut of c0's link to n0 (100 to 300) lands at 303 and renews the key.
+    const late: [string, number, number, number][] = [[released.token, 303, 460, 200]];
+    const cut = [{ process: 'c0->n0', from: 100, until: 300 }];
+    expect(problemsOf(result([released], late, [[released.token, 0]], [], cut))).toEqual([]);
+    // The same late op on a link nothing cut is released at once.
+    expect(problemsOf(result([released], late, [[released.token, 0]]))).toHaveLength(1);
   });
 
   it('flags a grant nobody believes that is not cleaned up when its node answers again', () => {
