@@ -449,6 +449,35 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // k0's holder took its lock as lost (n2 down) while its extend sat in paused n2; n2 ran
+    // it on resuming, and nothing released the lease, held a TTL past the resume.
+    'seed 715, schedule 5,766: an extend run late after its lock was lost (lost replies)',
+    {
+      seed: 1215307594,
+      scale: 6,
+      nodes: 4,
+      clients: 2,
+      workers: 2,
+      skews: [2, -16, -4, -1, -5, -7, -3, 11, -16],
+      faults: [
+        { at: 216, type: 'stall', client: 2, duration: 590 },
+        { at: 712, type: 'restart', node: 2, lateAt: 15 },
+        { at: 238, type: 'remove', node: 1, lags: [49, 7, 118, 42, 89, 71, 175, 177] },
+        {
+          at: 452,
+          type: 'late',
+          settings: 'same',
+          hangs: {
+            node: 5,
+            duration: 513,
+            change: { after: 244, type: 'remove', lags: [196, 162, 67, 148, 32, 88, 116, 161] },
+          },
+        },
+        { at: 1235, type: 'pause', node: 2, duration: 137 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

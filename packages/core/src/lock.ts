@@ -179,6 +179,8 @@ export class Lock implements AsyncDisposable {
         engine.send(node, this.key, OP_ACQUIRE, this.token, checked, this.#fence),
       ),
     ]);
+    const late = held.filter((_, i) => results[i]!.status === 'rejected');
+    if (late.length > 0) this.#releaseWhenOver(late);
     // Released or lost while the replies travelled: the release also went to `added`.
     if (!this.#isHeld()) throw this.#gone('was not extended');
     const refused = results.some(
@@ -239,6 +241,27 @@ export class Lock implements AsyncDisposable {
     this.#quorum = renewed.lease;
     this.#ttl = ttl;
     this.#deadline = renewed.sentAt + this.#engine.validity(ttl);
+  }
+
+  /**
+   * An extend whose reply was lost may still run on its node (a paused server runs it when it
+   * resumes) and renew the lease a TTL from then, after the holder gave up. Once the lease as
+   * it stood has run out, and no extend renewed it meanwhile, the token is released there:
+   * not before, as the holder may still work under it (docs/safety.md, lost replies; found in
+   * the simulator: a lock lost while its extend sat in a paused node).
+   */
+  #releaseWhenOver(nodes: readonly RedisNode[]): void {
+    const rt = this.#engine.runtime;
+    const check = (): void => {
+      if (this.#isHeld() && rt.now() < this.#deadline) {
+        rt.setTimeout(check, this.#deadline - rt.now());
+        return;
+      }
+      // A release went to every node that may hold the token, after the extend.
+      if (this.#state === 'released') return;
+      for (const node of nodes) if (!node.closed) this.#engine.releaseOn(node, this);
+    };
+    rt.setTimeout(check, Math.max(0, this.#deadline - rt.now()));
   }
 
   /**

@@ -97,6 +97,74 @@ describe('defect 4: a grant that runs after a command timeout is left held for i
   });
 });
 
+describe('an extend whose reply was lost renews nothing past the lease the holder had', () => {
+  // Found by the simulator (`pnpm sim --seed 715`): an extend that sat in a paused node ran
+  // when the node resumed, after its holder had taken the lock as lost; nothing released it,
+  // so the key stayed held a whole TTL past the resume.
+  const LEASE = 2_000;
+
+  it('a lock lost while its extend sat in a paused node: the late renewal ends at the old deadline', async () => {
+    const client = await longLeases();
+    const key = keyWhere('late-extend-lost', (k) => client.nodeFor(k) === 'n0');
+    const probe = c.raw(c.nodes[0]!);
+    const lock = await client.acquire(key, { ttl: LEASE });
+    const lost = events(client, 'lockLost');
+    c.nodes[0]!.pause();
+    let extended;
+    try {
+      extended = await outcome(lock.extend(), 5_000);
+      await until(() => lost.length > 0, 2_000);
+      // Resumed shortly before the deadline: the late extend renews the key from then.
+      await sleep(Math.max(0, lock.deadline - 300 - performance.now()));
+    } finally {
+      c.nodes[0]!.resume();
+    }
+    expect(extended.kind).toBe('error');
+    expect(lost.map((e) => e.reason)).toEqual(['node-lost']);
+
+    const bound = lock.deadline + 600 - performance.now();
+    await until(async () => (await probe.exists(lockKey(key))) === 0, bound).catch(() => undefined);
+    expect(await probe.pttl(lockKey(key)), "PTTL 600 ms past the lock's deadline").toBe(-2);
+  });
+
+  it('a lock whose extend timed out and that its holder lets run out: released at its deadline', async () => {
+    // A high failure threshold: the node is never marked down, the lock stays held.
+    const client = await longLeases({ failureThreshold: 50 });
+    const key = keyWhere('late-extend-held', (k) => client.nodeFor(k) === 'n0');
+    const probe = c.raw(c.nodes[0]!);
+    const lock = await client.acquire(key, { ttl: LEASE });
+    await sleep(1_200);
+    const extended = outcome(lock.extend(), 5_000);
+    await pauseFor(c.nodes[0]!, 250);
+    const got = await extended;
+    expect(got.kind === 'error' ? codeOf(got.error) : got.kind).toBe('ERR_NODE_UNAVAILABLE');
+    expect(lock.isValid()).toBe(true);
+
+    // The late extend ran at the resume: left alone, the key stays held ~2 s from then.
+    const bound = lock.deadline + 600 - performance.now();
+    await until(async () => (await probe.exists(lockKey(key))) === 0, bound).catch(() => undefined);
+    expect(await probe.pttl(lockKey(key)), "PTTL 600 ms past the lock's deadline").toBe(-2);
+  });
+
+  it('a lock renewed after its extend timed out keeps its lease past the old deadline', async () => {
+    const client = await longLeases({ failureThreshold: 50 });
+    const key = keyWhere('late-extend-renewed', (k) => client.nodeFor(k) === 'n0');
+    const probe = c.raw(c.nodes[0]!);
+    const lock = await client.acquire(key, { ttl: LEASE });
+    const oldDeadline = lock.deadline;
+    await sleep(1_000);
+    const extended = outcome(lock.extend(), 5_000);
+    await pauseFor(c.nodes[0]!, 250);
+    expect((await extended).kind).toBe('error');
+    await until(async () => (await outcome(lock.extend(), 1_000)).kind === 'value', 2_000);
+
+    await sleep(Math.max(0, oldDeadline + 300 - performance.now()));
+    expect(lock.isValid()).toBe(true);
+    expect(await probe.get(lockKey(key))).toContain(lock.token);
+    expect(await lock.release()).toBe(true);
+  });
+});
+
 describe('defect 9: one op that errors inside the batch script', () => {
   it('fails only that op: the other acquires of the batch are granted and nothing leaks', async () => {
     await c.start(2);
