@@ -171,6 +171,53 @@ describe('quorum mode: grants', () => {
     }
   });
 
+  it('an extend refused as lost takes back the lease it placed on another replica', async () => {
+    // Found by the simulator (`pnpm sim --replicas 3 --seed 713`): the lease this extend
+    // placed stayed held for a whole TTL although nobody believed it.
+    await c.start(3);
+    const client = await quorumClient({ maxTtl: 5_000, defaultTtl: 5_000 });
+    const [first, second, third] = preference('k');
+    const lock = await client.acquire('k');
+    expect(lock.nodeIds.sort()).toEqual([first, second].sort());
+    // A holder's replica dies: the next extend places the lease on the third one.
+    await c.nodes[index(second!)]!.kill();
+    await until(() => client.stats().find((s) => s.id === second)!.state !== 'up', 2_000);
+    // The replica it still holds has lost it (expired or deleted behind its back).
+    await c.raw(c.nodes[index(first!)]!).del(lockKey('k'));
+    expect(await lock.extend().catch((error: unknown) => codeOf(error))).toBe('ERR_LOCK_LOST');
+
+    const probe = c.raw(c.nodes[index(third!)]!);
+    await until(async () => (await probe.exists(lockKey('k'))) === 0, 1_000).catch(() => undefined);
+    expect(await probe.pttl(lockKey('k')), 'PTTL where the refused extend placed it').toBe(-2);
+  });
+
+  it('an extend that timed out on a paused replica ran there late: released at the lease deadline', async () => {
+    await c.start(3);
+    // A high failure threshold: the paused replica is never marked down, the lock stays held.
+    const client = await quorumClient({ maxTtl: 2_000, defaultTtl: 2_000, failureThreshold: 50 });
+    const [first] = preference('k');
+    const lock = await client.acquire('k');
+    await sleep(1_200);
+    const node = c.nodes[index(first!)]!;
+    node.pause();
+    let extended;
+    try {
+      extended = await outcome(lock.extend(), 5_000);
+      await sleep(100);
+    } finally {
+      node.resume();
+    }
+    expect(extended.kind === 'error' ? codeOf(extended.error) : extended.kind).toBe(
+      'ERR_NODE_UNAVAILABLE',
+    );
+
+    // The late extend ran at the resume: left alone, the key stays held ~2 s from then.
+    const probe = c.raw(node);
+    const bound = lock.deadline + 600 - performance.now();
+    await until(async () => (await probe.exists(lockKey('k'))) === 0, bound).catch(() => undefined);
+    expect(await probe.pttl(lockKey('k')), "PTTL 600 ms past the lock's deadline").toBe(-2);
+  });
+
   it('acquireMany never returns a group with a lock whose validity ran out while another key took longer', async () => {
     const nodes = await c.start(5);
     const proxies = await Promise.all(nodes.map((node) => LinkProxy.start({ port: node.port })));

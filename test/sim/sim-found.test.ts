@@ -478,6 +478,35 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // Quorum: after n2's removal, k2's holder's extend placed the lease on n0 and n3, and n1,
+    // where it had it, refused (expired); the extend threw ERR_LOCK_LOST and left the lease
+    // it had placed to its TTL.
+    'quorum seed 713, schedule 6,247: an extend refused as lost kept what it placed (left held)',
+    {
+      seed: 255746161,
+      scale: 1,
+      nodes: 4,
+      clients: 3,
+      workers: 2,
+      replicas: 3,
+      skews: [-1, 352, -8, -3205, -4, 12, 4998, 2202, -1678],
+      faults: [
+        { at: 400, type: 'cut', client: 3, node: 6, nodes: 1, duration: 192, replies: true },
+        { at: 632, type: 'cut', client: 4, node: 2, nodes: 1, duration: 105, replies: true },
+        { at: 893, type: 'remove', node: 6, lags: [5, 95, 80, 68, 192, 120, 15, 110] },
+        {
+          at: 1042,
+          type: 'add',
+          lags: [13, 110, 81, 50, 177, 139, 14, 2],
+          twice: 5,
+          back: true,
+          dies: { after: 145, downFor: 336 },
+          hangs: { after: 366, duration: 467 },
+        },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

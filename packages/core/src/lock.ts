@@ -228,6 +228,7 @@ export class Lock implements AsyncDisposable {
         placing: (nodes) => {
           for (const node of nodes) if (!this.#maybe.includes(node)) this.#maybe.push(node);
         },
+        late: (nodes) => this.#releaseWhenOver(nodes),
       });
     } catch (error) {
       if (error instanceof LockLostError) this.markLost('not-owner');

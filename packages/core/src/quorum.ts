@@ -293,6 +293,8 @@ export async function extendQuorum(
     held(): boolean;
     /** The extend is about to place the lease on `nodes`: a release must go there too. */
     placing(nodes: readonly RedisNode[]): void;
+    /** The extend's replies from `nodes`, which held the lease, were lost (it may run later). */
+    late(nodes: readonly RedisNode[]): void;
   },
 ): Promise<{ lease: QuorumLease; sentAt: number } | 'expired' | 'gone'> {
   const sets = await engine.replicaSetsNow(lock.key);
@@ -324,6 +326,8 @@ export async function extendQuorum(
     else if (i < held.length ? result.value === 1 : result.value > 0) confirmed.push(node);
     else refused++;
   });
+  const late = held.filter((_, i) => results[i]!.status === 'rejected');
+  if (late.length > 0) holder.late(late);
   if (hasMajorities(sets, confirmed)) {
     const asked = [...lease.asked];
     for (const node of added) if (!asked.includes(node)) asked.push(node);
@@ -331,6 +335,10 @@ export async function extendQuorum(
     return { lease: renewed, sentAt };
   }
   if (failure !== undefined && refused === 0) throw failure;
+  // Where this extend placed the lease, take it back: nobody believes it (as in one-owner
+  // mode; found in the simulator, `pnpm sim --replicas 3 --seed 713`).
+  const placed = added.filter((node) => confirmed.includes(node));
+  if (placed.length > 0) engine.releaseToken(placed, lock.key, lock.token);
   throw new LockLostError(
     `lock on ${JSON.stringify(lock.key)} is no longer held by this token on a majority of its replicas (expired or taken)`,
     { key: lock.key, nodeId: lease.nodes[0]?.id },
