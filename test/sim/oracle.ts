@@ -44,7 +44,7 @@ export function problemsOf(result: WorldResult): string[] {
       `expired on arrival: ${g.key} fence ${g.fence} granted ${g.grantedAt.toFixed(1)}`,
     );
   }
-  problems.push(...letGoProblems(result));
+  problems.push(...letGoProblems(result), ...costProblems(result));
   const gaveUp = new Map<string, number>();
   for (const grant of result.grants) {
     gaveUp.set(grant.token, Math.min(grant.believedUntil, grant.releasedAt));
@@ -192,4 +192,32 @@ function resumedAt(server: string, link: string, at: number, result: WorldResult
       (stall.process === server && Math.abs(stall.until - at) < 1e-6) ||
       (stall.process === link && at >= stall.until && at <= stall.until + HOP),
   );
+}
+
+/**
+ * A promise of cost, not of safety: a client that starts on a brand-new cluster that nothing
+ * has happened to yet (every server younger than a quarantine, so nobody can have failed one
+ * over) takes each key on its owner alone, though the record lists the servers: the first
+ * clients recorded their incarnations as brand-new, so no lease of an earlier run can exist
+ * (docs/safety.md, late clients). Not for the clients that start together at 0: one that
+ * reads a hello before another's record lands there cannot tell. One-owner mode.
+ */
+function costProblems(result: WorldResult): string[] {
+  if (result.replicas > 1) return [];
+  const problems: string[] = [];
+  for (const grant of result.grants) {
+    if (grant.grantedAt >= result.quietUntil) continue;
+    if (!result.brandNewStarts.has(grant.owner.split('/')[0]!)) continue;
+    const servers = new Set(
+      (result.holdings.get(grant.token) ?? [])
+        .filter((holding) => holding.from < result.quietUntil)
+        .map((holding) => holding.server),
+    );
+    if (servers.size > 1) {
+      problems.push(
+        `cost: ${grant.key} granted at ${grant.grantedAt.toFixed(1)} on ${[...servers].join(' and ')} of a brand-new cluster before any fault`,
+      );
+    }
+  }
+  return problems;
 }

@@ -87,7 +87,12 @@ export class SimServer {
 
   /** What INFO server says of its age: wall-clock second boundaries since the start. */
   get uptimeSeconds(): number {
-    return Math.floor(this.clock() / 1000) - Math.floor(this.#startedAt / 1000);
+    return this.uptimeSecondsIn(0);
+  }
+
+  /** What INFO server will say of its age `ms` from now. */
+  uptimeSecondsIn(ms: number): number {
+    return Math.floor((this.clock() + ms) / 1000) - Math.floor(this.#startedAt / 1000);
   }
 
   /** A connection attempt: `ready()` once the server answers (at once, or on resume). */

@@ -43,6 +43,16 @@ export interface WorldResult {
   readonly replicas: number;
   /** When the operator took each removed server out of the list (world ms). */
   readonly removedAt: ReadonlyMap<string, number>;
+  /**
+   * World ms of the first fault other than a late start without a hang: until then the
+   * cluster is brand new and nothing has happened to it.
+   */
+  readonly quietUntil: number;
+  /**
+   * Processes started late, without a hang, while every listed server was surely younger
+   * than a quarantine by what its first hello will say (the others start together at 0).
+   */
+  readonly brandNewStarts: ReadonlySet<string>;
   /** Things that must never happen besides overlaps: non-typed errors, hangs, grants to a refused client. */
   readonly problems: string[];
   readonly events: number;
@@ -83,6 +93,8 @@ export class World implements ProcessWorld {
    * Each with the node list it was started with.
    */
   readonly #starting = new Map<SimProcess, readonly NodeSpec[]>();
+  /** Processes started late, without a hang, on servers all younger than a quarantine. */
+  readonly #brandNewStarts = new Set<string>();
   /** Late clients started with other settings: they refuse to start, and every change. */
   readonly #misconfigured = new Set<SimProcess>();
   /** Membership changes some process has not finished applying. */
@@ -276,6 +288,13 @@ export class World implements ProcessWorld {
       holdings: this.#holdings,
       letGo: this.#observed.letGo,
       removedAt: this.#removedAt,
+      quietUntil: Math.min(
+        duration,
+        ...this.#schedule.faults
+          .filter((fault) => fault.type !== 'late' || fault.hangs !== undefined)
+          .map((fault) => fault.at * this.#scale),
+      ),
+      brandNewStarts: this.#brandNewStarts,
       replicas: this.#schedule.replicas ?? 1,
       problems: this.#observed.problems,
       events: this.sched.events,
@@ -412,8 +431,11 @@ export class World implements ProcessWorld {
           sched.at(sched.now + 20 * this.#scale, () => this.#inject(fault));
           return;
         }
-        if (fault.hangs === undefined) this.#startProcess(fault.settings);
-        else this.#startHung(fault.hangs, fault.settings);
+        if (fault.hangs === undefined) {
+          const brandNew = this.#brandNew();
+          const process = this.#startProcess(fault.settings);
+          if (brandNew) this.#brandNewStarts.add(process.name);
+        } else this.#startHung(fault.hangs, fault.settings);
         return;
       case 'cut': {
         const process = this.#processes[fault.client % this.#processes.length];
@@ -526,6 +548,19 @@ export class World implements ProcessWorld {
   }
 
   /** The servers of the operator's node list. */
+  /**
+   * Whether a client started now reads an age limit under a quarantine from every listed
+   * server (`hello.ts`: the age limit is one second above the uptime in seconds), its first
+   * hellos arriving within a few hops.
+   */
+  #brandNew(): boolean {
+    const quarantine = this.#timing.maxTtl * 1.01 + 2;
+    return this.#listedServers().every(
+      (server) =>
+        server.alive && (server.uptimeSecondsIn(20 * this.#scale) + 1) * 1000 < quarantine,
+    );
+  }
+
   #listedServers(): SimServer[] {
     return this.#serversOf(this.#list);
   }

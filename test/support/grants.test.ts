@@ -92,6 +92,8 @@ describe('stranded-key oracle', () => {
     grants,
     letGo: new Map(letGo),
     removedAt: new Map<string, number>(),
+    quietUntil: 0,
+    brandNewStarts: new Set(['w']),
     replicas: 1,
     issued: new Map(issued.map(([token, at]) => [token, { at, process: 'c0' }])),
     holdings: new Map(
@@ -163,5 +165,33 @@ describe('stranded-key oracle', () => {
     expect(problemsOf(result([released], [[token, 31, 120, 100]], [], [[token, lost]]))).toEqual([
       expect.stringMatching(/^left held: .* placed by an extend refused at 32\.0/),
     ]);
+  });
+
+  it("flags a late client's grant on two nodes of a brand-new cluster before any fault, and only then", () => {
+    const held = grant('k', 1, 10, 50, 20);
+    const base = result([held], [[held.token, 10, 20, 60]]);
+    const twice = (quietUntil: number) => ({
+      ...base,
+      quietUntil,
+      holdings: new Map([
+        [
+          held.token,
+          [
+            { server: 'n0', from: 10, last: 10, until: 20, ttl: 60 },
+            { server: 'n1', from: 11, last: 11, until: 20, ttl: 60 },
+          ],
+        ],
+      ]),
+    });
+    expect(problemsOf(twice(100))).toEqual([
+      expect.stringMatching(/^cost: k granted at .* on n0 and n1 of a brand-new cluster/),
+    ]);
+    // Granted after the first fault: a window may cover it.
+    expect(problemsOf(twice(5))).toEqual([]);
+    // On one node: fine.
+    expect(problemsOf({ ...base, quietUntil: 100 })).toEqual([]);
+    // By a client that started with the others at 0: it may have met a node before the
+    // record that says it is brand-new.
+    expect(problemsOf({ ...twice(100), brandNewStarts: new Set<string>() })).toEqual([]);
   });
 });
