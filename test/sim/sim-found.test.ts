@@ -523,6 +523,53 @@ const found: readonly (readonly [string, Schedule])[] = [
       faults: [{ at: 50, type: 'late', settings: 'same' }],
     },
   ],
+  [
+    // One node, n1 added; n0 hung while a late client started, n1 died and restarted empty.
+    // c1 saw the restart 4.5 ms before c0, so trusted n1 first while it still had n0 failed
+    // over; c0 saw n0 back first while it still had n1 quarantined. Each granted k0 alone on
+    // the node it had back (views: a window's route now keeps nodes back but not trusted).
+    'seed 721, schedule 2,224: two clients each with a different node back (views)',
+    {
+      seed: -1010369807,
+      scale: 1,
+      nodes: 1,
+      clients: 3,
+      workers: 3,
+      skews: [17, -15, 0, -9, 4, 10, 9, -1, -15],
+      faults: [
+        { at: 342, type: 'stall', client: 5, duration: 442 },
+        {
+          at: 415,
+          type: 'add',
+          lags: [16, 40, 196, 64, 81, 157, 32, 140],
+          twice: 6,
+          back: true,
+          dies: { after: 74, downFor: 1825 },
+          hangs: { after: 230, duration: 168 },
+        },
+        { at: 1339, type: 'kill', node: 3, downFor: 683, lateAfter: 151 },
+        {
+          at: 1080,
+          type: 'late',
+          settings: 'same',
+          hangs: {
+            node: 4,
+            duration: 906,
+            change: { after: 182, type: 'remove', lags: [67, 109, 63, 180, 72, 67, 191, 175] },
+          },
+        },
+        {
+          at: 1242,
+          type: 'add',
+          lags: [1, 89, 65, 83, 100, 146, 157, 2],
+          twice: 0,
+          back: true,
+          dies: { after: 227, downFor: 260 },
+          hangs: { after: 112, duration: 888 },
+        },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

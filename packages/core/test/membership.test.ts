@@ -369,6 +369,32 @@ describe('nodes other clients may have failed over', () => {
     }
   });
 
+  it('a node back but not trusted here yet is on the route of a window: others may trust it already', () => {
+    // Found by the simulator (`pnpm sim --seed 721`): two nodes; this client saw b restart
+    // 4.5 ms after another client did, so the other trusted b first, while it still had a
+    // failed over; this client then saw a come back first. Each granted k on the node it
+    // had back, alone: a window's route left out b, failed over here.
+    const ids = ['a', 'b'];
+    const key = keyWhere((k) => owner(ids, k) === 'a');
+    const m = membership(ids);
+    meetAll(m, ids);
+    m.lost('a', 0);
+    m.lost('b', 1);
+    m.advance(Q + 1);
+    expect(m.stateOf('a', Q + 1)).toBe('failed-over');
+    // b restarted empty: back, quarantined until 2Q + 10 here (up to a detection lag
+    // sooner for a client that saw the restart first).
+    m.contact('b', { ...old('r2'), uptimeMs: 0, ageLimitMs: 1_000 }, Q + 10);
+    // a answers again: its keys return, with a window on where others may place them.
+    m.contact('a', old(), 2 * Q);
+    m.advance(2 * Q);
+    const error = refused(() => m.route(key, 2 * Q));
+    expect(error.nodeId).toBe('b');
+    // Once b is trusted here, the key wins on both.
+    m.advance(2 * Q + 10);
+    expect([...m.route(key, 2 * Q + 10)].sort()).toEqual(ids);
+  });
+
   it('after this process stalls past the quarantine, wins on successors for a window', () => {
     const ids = ['a', 'b', 'c'];
     const m = membership(ids);

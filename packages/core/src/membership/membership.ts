@@ -30,6 +30,9 @@ export class Membership<T> {
   #current: View;
   #ring: HashRing;
   #handoffs: Handoff[] = [];
+  /** {@link #walked}'s rings, per view, for one epoch and one set of nodes back. */
+  #walkedRings = new WeakMap<View, HashRing>();
+  #walkedKey = '';
   #maybe: ReadonlySet<string> = new Set();
   #epoch = 0;
   /** When this process last showed it was running (`beat()`); `undefined` before the first. */
@@ -132,9 +135,13 @@ export class Membership<T> {
       if (h.ring.size === 0) {
         throw quarantined(h.nodeId, key, 'changed while every node was failed over', h.until - now);
       }
-      for (const id of candidates(h.ring, key, this.#maybe)) add(id, h.until);
+      for (const id of candidates(this.#walked(h.view, h.ring), key, this.#maybe)) {
+        add(id, h.until);
+      }
     }
-    for (const id of candidates(this.#ring, key, this.#maybe)) add(id, 0);
+    for (const id of candidates(this.#walked(this.#current, this.#ring), key, this.#maybe)) {
+      add(id, 0);
+    }
     if (nodes.length === 0) return owner.alone;
     nodes.push(owner.handle!);
     return nodes;
@@ -517,6 +524,35 @@ export class Membership<T> {
     for (const h of this.#handoffs)
       if (h.view !== undefined) h.ring = ringOf(h.view, failedOver, this.#vnodes);
     this.#epoch++;
+  }
+
+  /**
+   * The ring a window's route is walked on: `ring`, the view's, with the nodes back but not
+   * trusted here yet put back in. Another client that saw such a node restart sooner (a
+   * detection lag, or a second of uptime rounding) may trust it already, and place keys on it
+   * that this client places elsewhere (found in the simulator, seed 721: two clients each
+   * had a different one of two nodes back, and each granted a key on its own alone). On a
+   * route, such a node refuses the key until it is trusted here.
+   */
+  #walked(view: View | undefined, ring: HashRing): HashRing {
+    let back: string[] | undefined;
+    for (const m of this.#members.values()) {
+      if (m.failedOver && m.downSince === undefined && m.known) (back ??= []).push(m.id);
+    }
+    if (back === undefined || view === undefined) return ring;
+    const key = `${this.#epoch}:${back.join(',')}`;
+    if (this.#walkedKey !== key) {
+      this.#walkedKey = key;
+      this.#walkedRings = new WeakMap();
+    }
+    let walked = this.#walkedRings.get(view);
+    if (walked === undefined) {
+      const failedOver = this.#failedOver();
+      for (const id of back) failedOver.delete(id);
+      walked = ringOf(view, failedOver, this.#vnodes);
+      this.#walkedRings.set(view, walked);
+    }
+    return walked;
   }
 
   #failedOver(): Set<string> {
