@@ -1,0 +1,38 @@
+import { expect, it } from 'vitest';
+import { SimConnection, type ClientProcess } from './connection.js';
+import { Scheduler } from './scheduler.js';
+import { SimServer } from './server.js';
+
+// The simulated network must not make schedules a real one cannot: one TCP connection
+// delivers its bytes in order, also when a cut held some of them.
+
+it('a command sent after a cut healed does not overtake one the cut held on the same connection', async () => {
+  const sched = new Scheduler();
+  const server = new SimServer(sched, 'n0', 7_000, 0, () => undefined);
+  let cutUntil = 0;
+  // The held command's hop is slow, the next one's fast: only the order of the link keeps them.
+  const hops = [0.05, 0.05, 4.9, 0.05];
+  const process: ClientProcess = {
+    guard: (run) => run,
+    latency: () => hops.shift() ?? 0.05,
+    held: () => Math.max(0, cutUntil - sched.now),
+    connectTimeout: 1_000,
+  };
+  const conn = new SimConnection(sched, process, server, {
+    commandTimeout: 1_000,
+    reconnectEvery: 100,
+    redis: {},
+  });
+  await sched.run(10);
+  expect(conn.status).toBe('ready');
+
+  const replies: string[] = [];
+  cutUntil = 100;
+  const held = conn.ping().then(() => replies.push('sent during the cut'));
+  await sched.run(100);
+  cutUntil = 0;
+  const after = conn.ping().then(() => replies.push('sent after it healed'));
+  await sched.run(200);
+  await Promise.all([held, after]);
+  expect(replies).toEqual(['sent during the cut', 'sent after it healed']);
+});
