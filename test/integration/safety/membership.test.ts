@@ -250,3 +250,61 @@ describe('simulator finding: a node in a crash loop', () => {
     }
   });
 });
+
+describe('simulator finding: two clients that each have a different node back', () => {
+  // Found by `pnpm sim --seed 721` (replayed in test/sim/sim-found.test.ts): both nodes of a
+  // cluster were failed over; one client met the restarted node first and trusted it first,
+  // the other met the other node back first. Each granted a key on the node it had back,
+  // alone (docs/safety.md, views).
+  it('the client that has one node back and the other in its restart quarantine waits for it', async () => {
+    const [n0, n1] = await c.start(2);
+    // Each client reaches each server through its own proxy: [early n0, early n1, late n0, late n1].
+    const proxies = await Promise.all([n0!, n1!, n0!, n1!].map((node) => LinkProxy.start(node)));
+    try {
+      const through = (first: number) =>
+        c.client({
+          restartQuarantine: true,
+          nodes: [0, 1].map((i) => ({ id: `n${i}`, port: proxies[first + i]!.port })),
+        });
+      const [early, late] = [through(0), through(2)];
+      await Promise.all([connected(early), connected(late)]);
+      const state = (client: typeof early, id: string): string =>
+        client.stats().find((s) => s.id === id)!.state;
+
+      // n0 hangs: both fail it over; `late` loses n1 too, and fails it over.
+      proxies[3]!.set('both', 'blackhole');
+      n0!.pause();
+      await until(() => state(early, 'n0') === 'failed-over', 5_000);
+      await until(() => state(late, 'n0') === 'failed-over', 5_000);
+      await until(() => state(late, 'n1') === 'failed-over', 5_000);
+      // n1 restarts empty: `early` meets the new run at once, `late` 500 ms later, so its
+      // restart quarantine ends 500 ms after `early`'s.
+      const restarted = (client: typeof early) => events(client, 'nodeRestarted');
+      const [earlyMet, lateMet] = [restarted(early), restarted(late)];
+      await n1!.restartEmpty();
+      await until(() => earlyMet.some((e) => e.nodeId === 'n1'), 3_000);
+      await sleep(500);
+      proxies[3]!.heal();
+      // n0 answers again, for `late` only.
+      proxies[0]!.set('both', 'blackhole');
+      n0!.resume();
+      await until(() => lateMet.some((e) => e.nodeId === 'n1'), 3_000);
+      await until(() => state(late, 'n0') === 'up', 3_000);
+      await until(() => state(early, 'n1') === 'up', 5_000);
+      expect(state(late, 'n1')).toBe('failed-over');
+      expect(state(early, 'n0')).toBe('failed-over');
+
+      // `early` (n0 failed over, n1 back) takes k on n1; `late` (n0 back, n1 in its restart
+      // quarantine) must not take it on n0.
+      const held = await early.acquire('k', { ttl: 300, retry: { attempts: 0 } });
+      expect(held.nodeIds).toEqual(['n1']);
+      const second = await outcome(late.acquire('k', { ttl: 300, retry: { attempts: 0 } }), 2_000);
+      expect(second.kind === 'error' ? codeOf(second.error) : second.kind).toBe(
+        'ERR_NODE_QUARANTINED',
+      );
+      await held.release();
+    } finally {
+      await Promise.all(proxies.map((proxy) => proxy.close()));
+    }
+  });
+});
