@@ -570,6 +570,35 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // n1 was added while n0 hung (no listing reached n0; the clients that met n0 again left
+    // the recent n1 out of its record); n1 restarted empty, and a client started then read
+    // no record listing n1, took it for brand-new, and granted k3 that c0 held on n1's
+    // earlier run (late clients).
+    'seed 731, schedule 6,667: an added node missing from the record of a node that hung (late clients)',
+    {
+      seed: 802034570,
+      scale: 1,
+      nodes: 1,
+      clients: 2,
+      workers: 2,
+      skews: [-4, 16, -16, -18, -3, -7, 17, -8, 15],
+      faults: [
+        {
+          at: 167,
+          type: 'late',
+          settings: 'vnodes',
+          hangs: {
+            node: 6,
+            duration: 523,
+            change: { after: 156, type: 'add', lags: [146, 12, 130, 22, 114, 3, 7, 163] },
+          },
+        },
+        { at: 1108, type: 'stall', client: 5, duration: 230 },
+        { at: 749, type: 'restart', node: 5, lateAt: 2 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

@@ -26,10 +26,12 @@ export interface RecordContext {
   /** Ids this client is adding now (recorded `since` the server's time, not the founding). */
   readonly addedNow: ReadonlySet<string>;
   /**
-   * Ids added less than a handoff window ago by a change this client applied: not written
-   * where absent, for "since the founding" would make them look long-standing to a client
-   * started before the change (docs/safety.md, late clients). Their listing writes carry
-   * their time.
+   * Ids added less than a handoff window ago by a change this client applied: written where
+   * absent as added now, not "since the founding", which would make them look long-standing
+   * to a client started before the change (docs/safety.md, late clients). Now is later than
+   * the add: a reader honours the add a little longer, never shorter. Left out, a node that
+   * missed the add's listing (it hung meanwhile) never lists them (found in the simulator,
+   * seed 731: the added node restarted empty, and a client started then took it for new).
    */
   readonly recent: ReadonlySet<string>;
 }
@@ -58,8 +60,7 @@ export async function writeRecord(
     met?.served === false ? 'n' : 's',
   ];
   for (const [id, weight] of context.weights) {
-    if (context.recent.has(id)) continue;
-    const since = context.addedNow.has(id) ? '@now' : 0;
+    const since = context.addedNow.has(id) || context.recent.has(id) ? '@now' : 0;
     args.push(memberField(id), memberValue(weight, 'serving', since), 'n');
   }
   args.push(...extra);

@@ -239,6 +239,40 @@ describe('simulator finding: a node that missed an add gets the new member as a 
   });
 });
 
+describe('simulator finding: a node that missed an add, left as the only record of the cluster', () => {
+  // Found by `pnpm sim --seed 731` (schedule 6,667; replayed in test/sim/sim-found.test.ts):
+  // n1 was added while n0 hung, so no listing of n1 reached n0, and the clients that met n0
+  // again left n1 out of its record (added too recently to be written as founding). n1 then
+  // restarted empty: a client started now read no record that lists n1, took the young n1
+  // for brand-new, and granted a key there that a holder of n1's earlier run believed.
+  it('a client started after the added node restarted empty quarantines it', async () => {
+    await c.start(2);
+    const specs = nodeSpecs(c.nodes);
+    const options = { restartQuarantine: true };
+    const a = c.client({ ...options, nodes: specs.slice(0, 1) });
+    await connected(a);
+    const downs = events(a, 'nodeDown');
+    const ups = events(a, 'nodeUp');
+    c.nodes[0]!.pause();
+    await until(() => downs.some((e) => e.nodeId === 'n0'), 5_000);
+    await a.addNode(specs[1]!);
+    c.nodes[0]!.resume();
+    // A meets n0 again and writes what it knows into n0's record.
+    await until(() => ups.some((e) => e.nodeId === 'n0'), 5_000);
+    await sleep(100);
+    const key = keyWhere('missed-add', (k) => a.nodeFor(k) === 'n1');
+    // n1 has served (this grant): a holder of its run would be told, not stopped.
+    await (await a.acquire(key, { ttl: 300 })).release();
+
+    await c.nodes[1]!.restartEmpty();
+    const b = c.client({ ...options, nodes: specs });
+    await ready(b);
+    expect(await attempt(() => b.acquire(key, { retry: { attempts: 0 } }))).toBe(
+      'ERR_NODE_QUARANTINED',
+    );
+  });
+});
+
 describe('simulator finding: a removal asked of a client that is still starting', () => {
   // Found by `pnpm sim --seed 18` (schedule 5,061): a client whose start waited for a hung
   // node applied a removeNode at once; its start then found the removed node serving in
