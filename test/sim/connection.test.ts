@@ -36,3 +36,36 @@ it('a command sent after a cut healed does not overtake one the cut held on the 
   await Promise.all([held, after]);
   expect(replies).toEqual(['sent during the cut', 'sent after it healed']);
 });
+
+it('a command a cut held for a server process that died meanwhile never reaches its restart', async () => {
+  const sched = new Scheduler();
+  const server = new SimServer(sched, 'n0', 7_000, 0, () => undefined);
+  let cutUntil = 0;
+  const process: ClientProcess = {
+    guard: (run) => run,
+    latency: () => 0.05,
+    held: () => Math.max(0, cutUntil - sched.now),
+    connectTimeout: 1_000,
+  };
+  const conn = new SimConnection(sched, process, server, {
+    commandTimeout: 1_000,
+    reconnectEvery: 10,
+    redis: {},
+  });
+  await sched.run(10);
+  const received: number[] = [];
+  const receive = server.receive.bind(server);
+  server.receive = (peer, delivery) => {
+    received.push(sched.now);
+    receive(peer, delivery);
+  };
+
+  cutUntil = 100;
+  const held = conn.ping().catch((error: unknown) => String(error));
+  await sched.run(50);
+  server.restartEmpty();
+  await sched.run(300);
+  expect(conn.status).toBe('ready');
+  expect(await held).toMatch(/max retries|timed out/);
+  expect(received).toEqual([]);
+});

@@ -189,7 +189,12 @@ export class SimConnection implements Connection, ServerPeer {
       this.#pending.add(pending);
       const up = sched.now + this.#process.latency() + this.#process.held(this.#server, 'up');
       this.#upAt = Math.max(this.#upAt, up);
+      const runId = this.#server.runId;
       sched.at(this.#upAt, () => {
+        // A socket's bytes reach only the server process it was opened to: a restart's new
+        // process never runs what a cut held for the old one (found by `pnpm sim --replicas
+        // 3 --seed 733`: a grant held by a cut ran on the restarted server).
+        if (this.#server.runId !== runId) return;
         this.#server.receive(this, {
           execute,
           respond: (outcome) => {
