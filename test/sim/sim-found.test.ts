@@ -599,6 +599,54 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // Found by a hunt with the "extend routes as an acquire" fix put back (it passes on the
+    // fixed code): a holder renewed k2 on the nodes it held while its route named a node it
+    // could not use, and another client granted k2 there (docs/safety.md, races).
+    'seed 741, schedule 6,115: an extend that renewed where it was when its route failed (races)',
+    {
+      seed: -831883750,
+      scale: 1,
+      nodes: 4,
+      clients: 2,
+      workers: 2,
+      skews: [-10, 20, -14, -5, -3, 18, 3, 17, 4],
+      faults: [
+        { at: 1490, type: 'evict', node: 1, client: 5 },
+        { at: 677, type: 'restart', node: 0, lateAt: 12 },
+        { at: 510, type: 'evict', node: 5, client: 6 },
+        { at: 534, type: 'remove', node: 6, lags: [173, 10, 3, 93, 109, 141, 2, 157] },
+      ],
+    },
+  ],
+  [
+    // Found by a hunt with the quorum fix for a node down during its addition put back (it
+    // passes on the fixed code): two clients granted k3 on majorities of different sets.
+    'quorum seed 743, schedule 4,498: a node down during its addition (quorum, joint sets)',
+    {
+      seed: 7,
+      scale: 1,
+      nodes: 3,
+      clients: 3,
+      workers: 3,
+      replicas: 3,
+      skews: [-12, 2, 1, -2, -4, -11, 5, -13, 14],
+      faults: [
+        {
+          at: 659,
+          type: 'add',
+          lags: [35, 46, 160, 142, 187, 100, 30, 155],
+          twice: 5,
+          back: true,
+          dies: { after: 246, downFor: 366 },
+          hangs: { after: 374, duration: 755 },
+        },
+        { at: 768, type: 'cut', client: 2, node: 5, nodes: 3, duration: 218, replies: false },
+        { at: 171, type: 'evict', node: 7, client: 2 },
+        { at: 1466, type: 'cut', client: 8, node: 2, nodes: 2, duration: 325, replies: false },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {
