@@ -647,6 +647,25 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // Found by a hunt with the window-end fence sync put back (it passes on the fixed code):
+    // a key's fences went back after a window closed without raising its new owner's counter
+    // (fences). Replaces seed 102's replay, which stopped reaching it when the simulator's
+    // connections began to keep their order.
+    'seed 761, schedule 13,085: fences rise past a window only with its closing sync (fences)',
+    {
+      seed: -1974497227,
+      scale: 1,
+      nodes: 4,
+      clients: 2,
+      workers: 2,
+      skews: [-3953, 3749, 1304, -1171, -12, 4991, 3, -3328, -793],
+      faults: [
+        { at: 695, type: 'remove', node: 5, lags: [110, 140, 29, 85, 11, 112, 88, 48] },
+        { at: 711, type: 'pause', node: 0, duration: 71 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {
