@@ -20,6 +20,22 @@ export function generationOf(nodes: readonly RedisNode[]): number {
 }
 
 /**
+ * The nodes of `nodes` whose op's reply was lost (`results` in the same order, maybe longer):
+ * the op may still run there later. `undefined` when every reply came (no allocation then).
+ * @internal
+ */
+export function lostReplies(
+  nodes: readonly RedisNode[],
+  results: readonly PromiseSettledResult<unknown>[],
+): RedisNode[] | undefined {
+  let lost: RedisNode[] | undefined;
+  for (let i = 0; i < nodes.length; i++) {
+    if (results[i]!.status === 'rejected') (lost ??= []).push(nodes[i]!);
+  }
+  return lost;
+}
+
+/**
  * A granted lock: a lease on `key` that this process believes until `validUntil`.
  * Release it (or let `await using` do so); a lock that is not released expires by its TTL.
  *
@@ -179,8 +195,8 @@ export class Lock implements AsyncDisposable {
         engine.send(node, this.key, OP_ACQUIRE, this.token, checked, this.#fence),
       ),
     ]);
-    const late = held.filter((_, i) => results[i]!.status === 'rejected');
-    if (late.length > 0) this.#releaseWhenOver(late);
+    const late = lostReplies(held, results);
+    if (late !== undefined) this.#releaseWhenOver(late);
     // Released or lost while the replies travelled: the release also went to `added`.
     if (!this.#isHeld()) throw this.#gone('was not extended');
     const refused = results.some(

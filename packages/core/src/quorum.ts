@@ -1,6 +1,6 @@
 import { asError, LockLostError } from './errors.js';
 import { isArray, type LockEngine } from './engine.js';
-import { Lock } from './lock.js';
+import { Lock, lostReplies } from './lock.js';
 import type { ReplicaSet } from './membership/types.js';
 import type { RedisNode } from './node.js';
 import {
@@ -326,8 +326,8 @@ export async function extendQuorum(
     else if (i < held.length ? result.value === 1 : result.value > 0) confirmed.push(node);
     else refused++;
   });
-  const late = held.filter((_, i) => results[i]!.status === 'rejected');
-  if (late.length > 0) holder.late(late);
+  const late = lostReplies(held, results);
+  if (late !== undefined) holder.late(late);
   if (hasMajorities(sets, confirmed)) {
     const asked = [...lease.asked];
     for (const node of added) if (!asked.includes(node)) asked.push(node);

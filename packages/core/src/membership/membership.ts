@@ -126,6 +126,7 @@ export class Membership<T> {
       this.#check(m, key, now, until);
       nodes.push(m.handle!);
     };
+    const back = this.#backNotTrusted();
     for (const h of this.#handoffs) {
       if (h.ring === undefined) continue;
       // Every member of the view before the change is failed over: no old owner stands in
@@ -135,11 +136,11 @@ export class Membership<T> {
       if (h.ring.size === 0) {
         throw quarantined(h.nodeId, key, 'changed while every node was failed over', h.until - now);
       }
-      for (const id of candidates(this.#walked(h.view, h.ring), key, this.#maybe)) {
+      for (const id of candidates(this.#walked(h.view, h.ring, back), key, this.#maybe)) {
         add(id, h.until);
       }
     }
-    for (const id of candidates(this.#walked(this.#current, this.#ring), key, this.#maybe)) {
+    for (const id of candidates(this.#walked(this.#current, this.#ring, back), key, this.#maybe)) {
       add(id, 0);
     }
     if (nodes.length === 0) return owner.alone;
@@ -534,11 +535,7 @@ export class Membership<T> {
    * had a different one of two nodes back, and each granted a key on its own alone). On a
    * route, such a node refuses the key until it is trusted here.
    */
-  #walked(view: View | undefined, ring: HashRing): HashRing {
-    let back: string[] | undefined;
-    for (const m of this.#members.values()) {
-      if (m.failedOver && m.downSince === undefined && m.known) (back ??= []).push(m.id);
-    }
+  #walked(view: View | undefined, ring: HashRing, back: string[] | undefined): HashRing {
     if (back === undefined || view === undefined) return ring;
     const key = `${this.#epoch}:${back.join(',')}`;
     if (this.#walkedKey !== key) {
@@ -553,6 +550,15 @@ export class Membership<T> {
       this.#walkedRings.set(view, walked);
     }
     return walked;
+  }
+
+  /** Ids of the members failed over here that answer again, not trusted yet; if any. */
+  #backNotTrusted(): string[] | undefined {
+    let back: string[] | undefined;
+    for (const m of this.#members.values()) {
+      if (m.failedOver && m.downSince === undefined && m.known) (back ??= []).push(m.id);
+    }
+    return back;
   }
 
   #failedOver(): Set<string> {
