@@ -4,46 +4,25 @@ import { Scheduler } from './scheduler.js';
 import { SimServer } from './server.js';
 
 // The simulated network must not make schedules a real one cannot: one TCP connection
-// delivers its bytes in order, also when a cut held some of them.
+// delivers its bytes in order, also when a cut held some of them, and only to the server
+// process it was opened to.
 
-it('a command sent after a cut healed does not overtake one the cut held on the same connection', async () => {
+/**
+ * One connection to one server, ready at 10 ms; `cut(until)` holds the link both ways until
+ * then. `hops` are the network hops in order (0.05 ms once they run out).
+ */
+async function linked(hops: number[] = []): Promise<{
+  sched: Scheduler;
+  server: SimServer;
+  conn: SimConnection;
+  cut: (until: number) => void;
+}> {
   const sched = new Scheduler();
   const server = new SimServer(sched, 'n0', 7_000, 0, () => undefined);
   let cutUntil = 0;
-  // The held command's hop is slow, the next one's fast: only the order of the link keeps them.
-  const hops = [0.05, 0.05, 4.9, 0.05];
   const process: ClientProcess = {
     guard: (run) => run,
     latency: () => hops.shift() ?? 0.05,
-    held: () => Math.max(0, cutUntil - sched.now),
-    connectTimeout: 1_000,
-  };
-  const conn = new SimConnection(sched, process, server, {
-    commandTimeout: 1_000,
-    reconnectEvery: 100,
-    redis: {},
-  });
-  await sched.run(10);
-  expect(conn.status).toBe('ready');
-
-  const replies: string[] = [];
-  cutUntil = 100;
-  const held = conn.ping().then(() => replies.push('sent during the cut'));
-  await sched.run(100);
-  cutUntil = 0;
-  const after = conn.ping().then(() => replies.push('sent after it healed'));
-  await sched.run(200);
-  await Promise.all([held, after]);
-  expect(replies).toEqual(['sent during the cut', 'sent after it healed']);
-});
-
-it('a command a cut held for a server process that died meanwhile never reaches its restart', async () => {
-  const sched = new Scheduler();
-  const server = new SimServer(sched, 'n0', 7_000, 0, () => undefined);
-  let cutUntil = 0;
-  const process: ClientProcess = {
-    guard: (run) => run,
-    latency: () => 0.05,
     held: () => Math.max(0, cutUntil - sched.now),
     connectTimeout: 1_000,
   };
@@ -53,6 +32,26 @@ it('a command a cut held for a server process that died meanwhile never reaches 
     redis: {},
   });
   await sched.run(10);
+  expect(conn.status).toBe('ready');
+  return { sched, server, conn, cut: (until) => void (cutUntil = until) };
+}
+
+it('a command sent after a cut healed does not overtake one the cut held on the same connection', async () => {
+  // The held command's hop is slow, the next one's fast: only the order of the link keeps them.
+  const { sched, conn, cut } = await linked([0.05, 0.05, 4.9, 0.05]);
+  const replies: string[] = [];
+  cut(100);
+  const held = conn.ping().then(() => replies.push('sent during the cut'));
+  await sched.run(100);
+  cut(0);
+  const after = conn.ping().then(() => replies.push('sent after it healed'));
+  await sched.run(200);
+  await Promise.all([held, after]);
+  expect(replies).toEqual(['sent during the cut', 'sent after it healed']);
+});
+
+it('a command a cut held for a server process that died meanwhile never reaches its restart', async () => {
+  const { sched, server, conn, cut } = await linked();
   const received: number[] = [];
   const receive = server.receive.bind(server);
   server.receive = (peer, delivery) => {
@@ -60,7 +59,7 @@ it('a command a cut held for a server process that died meanwhile never reaches 
     receive(peer, delivery);
   };
 
-  cutUntil = 100;
+  cut(100);
   const held = conn.ping().catch((error: unknown) => String(error));
   await sched.run(50);
   server.restartEmpty();

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { DEFAULT_CLIENT_OPTIONS, quarantineOf } from '@shardlock/core/internal';
 
 /** A fault the world injects at virtual time `at` (ms). Node and client numbers wrap around. */
 export type Fault =
@@ -156,7 +157,10 @@ export function timingOf(scale: number): {
 /** How long a world runs with faults and traffic, virtual ms at scale 1. */
 export const SIM_DURATION = 2_000;
 
-const QUARANTINE = BASE_TIMING.maxTtl * 1.01 + 2;
+const QUARANTINE = quarantineOf({
+  maxTtl: BASE_TIMING.maxTtl,
+  driftFactor: DEFAULT_CLIENT_OPTIONS.driftFactor,
+});
 /** handoffWindow − quarantine: the lag the guarantees allow between clients applying a change. */
 const MAX_LAG = Math.floor(2 * BASE_TIMING.maxTtl - QUARANTINE);
 

@@ -1,4 +1,5 @@
 import type { LockClientOptions, NodeSpec } from '@shardlock/core';
+import { DEFAULT_CLIENT_OPTIONS, quarantineOf } from '@shardlock/core/internal';
 import type { Grant } from '../support/grants.js';
 import type { KeyEvent } from './model.js';
 import { SimProcess, type ProcessWorld } from './process.js';
@@ -547,20 +548,23 @@ export class World implements ProcessWorld {
     return this.#listedServers().some(holdsRecord);
   }
 
-  /** The servers of the operator's node list. */
   /**
    * Whether a client started now reads an age limit under a quarantine from every listed
    * server (`hello.ts`: the age limit is one second above the uptime in seconds), its first
    * hellos arriving within a few hops.
    */
   #brandNew(): boolean {
-    const quarantine = this.#timing.maxTtl * 1.01 + 2;
+    const quarantine = quarantineOf({
+      maxTtl: this.#timing.maxTtl,
+      driftFactor: DEFAULT_CLIENT_OPTIONS.driftFactor,
+    });
     return this.#listedServers().every(
       (server) =>
         server.alive && (server.uptimeSecondsIn(20 * this.#scale) + 1) * 1000 < quarantine,
     );
   }
 
+  /** The servers of the operator's node list. */
   #listedServers(): SimServer[] {
     return this.#serversOf(this.#list);
   }

@@ -6,6 +6,7 @@ export { ioredisConnection } from './connection.js';
 export { Membership, ContactPending } from './membership/membership.js';
 export { readRecords } from './membership/records.js';
 export { parseRecord, settingsText, memberValue, memberField } from './record.js';
+export { DEFAULT_CLIENT_OPTIONS, quarantineOf } from './options.js';
 export {
   BATCH_SCRIPT,
   OP_ACQUIRE,

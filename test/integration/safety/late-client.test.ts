@@ -210,6 +210,21 @@ describe('simulator finding: a change asked of a client that is still starting',
   });
 });
 
+/**
+ * `a` adds `spec` while n0 hangs (no listing of it reaches n0), then meets n0 again, which is
+ * when it writes what it knows into n0's record.
+ */
+async function addWhileN0Hangs(a: LockClient, spec: NodeSpec): Promise<void> {
+  await connected(a);
+  const downs = events(a, 'nodeDown');
+  const ups = events(a, 'nodeUp');
+  c.nodes[0]!.pause();
+  await until(() => downs.some((e) => e.nodeId === 'n0'), 5_000);
+  await a.addNode(spec);
+  c.nodes[0]!.resume();
+  await until(() => ups.some((e) => e.nodeId === 'n0'), 5_000);
+}
+
 describe('simulator finding: a node that missed an add gets the new member as a founding one', () => {
   // Found by `pnpm sim --seed 17` (schedule 2,734; replayed in test/sim/sim-found.test.ts):
   // n0 hung while n3 was added, so no listing reached it; when a client met n0 again it
@@ -221,15 +236,7 @@ describe('simulator finding: a node that missed an add gets the new member as a 
     await c.start(4);
     const specs = nodeSpecs(c.nodes);
     const a = c.client({ nodes: specs.slice(0, 3) });
-    await connected(a);
-    const downs = events(a, 'nodeDown');
-    const ups = events(a, 'nodeUp');
-    c.nodes[0]!.pause();
-    await until(() => downs.some((e) => e.nodeId === 'n0'), 5_000);
-    await a.addNode(specs[3]!);
-    c.nodes[0]!.resume();
-    // A meets n0 again and writes what it knows into n0's record.
-    await until(() => ups.some((e) => e.nodeId === 'n0'), 5_000);
+    await addWhileN0Hangs(a, specs[3]!);
     const record = c.raw(c.nodes[0]!);
     await until(async () => (await record.hget('shardlock:cluster', 'inc')) !== null, 2_000);
     await sleep(100);
@@ -250,15 +257,7 @@ describe('simulator finding: a node that missed an add, left as the only record 
     const specs = nodeSpecs(c.nodes);
     const options = { restartQuarantine: true };
     const a = c.client({ ...options, nodes: specs.slice(0, 1) });
-    await connected(a);
-    const downs = events(a, 'nodeDown');
-    const ups = events(a, 'nodeUp');
-    c.nodes[0]!.pause();
-    await until(() => downs.some((e) => e.nodeId === 'n0'), 5_000);
-    await a.addNode(specs[1]!);
-    c.nodes[0]!.resume();
-    // A meets n0 again and writes what it knows into n0's record.
-    await until(() => ups.some((e) => e.nodeId === 'n0'), 5_000);
+    await addWhileN0Hangs(a, specs[1]!);
     await sleep(100);
     const key = keyWhere('missed-add', (k) => a.nodeFor(k) === 'n1');
     // n1 has served (this grant): a holder of its run would be told, not stopped.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LockClient } from '@shardlock/core';
+import type { Lock, LockClient } from '@shardlock/core';
 import type { RedisNode } from '../../harness/index.js';
 import { until } from '../../support/redis.js';
 import {
@@ -103,10 +103,32 @@ describe('an extend whose reply was lost renews nothing past the lease the holde
   // so the key stayed held a whole TTL past the resume.
   const LEASE = 2_000;
 
+  /** Gone from `key`'s node within 600 ms of `lock`'s deadline, or the PTTL left. */
+  async function expectGoneAfter(lock: Lock, key: string): Promise<void> {
+    const probe = c.raw(c.nodes[0]!);
+    const bound = lock.deadline + 600 - performance.now();
+    await until(async () => (await probe.exists(lockKey(key))) === 0, bound).catch(() => undefined);
+    expect(await probe.pttl(lockKey(key)), "PTTL 600 ms past the lock's deadline").toBe(-2);
+  }
+
+  /**
+   * A lock on n0 whose extend, `after` ms into the lease, sits in n0 paused for 250 ms; a high
+   * failure threshold keeps n0 from being marked down, so the lock stays held.
+   */
+  async function extendThatTimedOut(name: string, after: number) {
+    const client = await longLeases({ failureThreshold: 50 });
+    const key = keyWhere(name, (k) => client.nodeFor(k) === 'n0');
+    const lock = await client.acquire(key, { ttl: LEASE });
+    const oldDeadline = lock.deadline;
+    await sleep(after);
+    const extended = outcome(lock.extend(), 5_000);
+    await pauseFor(c.nodes[0]!, 250);
+    return { key, lock, oldDeadline, got: await extended };
+  }
+
   it('a lock lost while its extend sat in a paused node: the late renewal ends at the old deadline', async () => {
     const client = await longLeases();
     const key = keyWhere('late-extend-lost', (k) => client.nodeFor(k) === 'n0');
-    const probe = c.raw(c.nodes[0]!);
     const lock = await client.acquire(key, { ttl: LEASE });
     const lost = events(client, 'lockLost');
     c.nodes[0]!.pause();
@@ -121,46 +143,25 @@ describe('an extend whose reply was lost renews nothing past the lease the holde
     }
     expect(extended.kind).toBe('error');
     expect(lost.map((e) => e.reason)).toEqual(['node-lost']);
-
-    const bound = lock.deadline + 600 - performance.now();
-    await until(async () => (await probe.exists(lockKey(key))) === 0, bound).catch(() => undefined);
-    expect(await probe.pttl(lockKey(key)), "PTTL 600 ms past the lock's deadline").toBe(-2);
+    await expectGoneAfter(lock, key);
   });
 
   it('a lock whose extend timed out and that its holder lets run out: released at its deadline', async () => {
-    // A high failure threshold: the node is never marked down, the lock stays held.
-    const client = await longLeases({ failureThreshold: 50 });
-    const key = keyWhere('late-extend-held', (k) => client.nodeFor(k) === 'n0');
-    const probe = c.raw(c.nodes[0]!);
-    const lock = await client.acquire(key, { ttl: LEASE });
-    await sleep(1_200);
-    const extended = outcome(lock.extend(), 5_000);
-    await pauseFor(c.nodes[0]!, 250);
-    const got = await extended;
+    const { key, lock, got } = await extendThatTimedOut('late-extend-held', 1_200);
     expect(got.kind === 'error' ? codeOf(got.error) : got.kind).toBe('ERR_NODE_UNAVAILABLE');
     expect(lock.isValid()).toBe(true);
-
     // The late extend ran at the resume: left alone, the key stays held ~2 s from then.
-    const bound = lock.deadline + 600 - performance.now();
-    await until(async () => (await probe.exists(lockKey(key))) === 0, bound).catch(() => undefined);
-    expect(await probe.pttl(lockKey(key)), "PTTL 600 ms past the lock's deadline").toBe(-2);
+    await expectGoneAfter(lock, key);
   });
 
   it('a lock renewed after its extend timed out keeps its lease past the old deadline', async () => {
-    const client = await longLeases({ failureThreshold: 50 });
-    const key = keyWhere('late-extend-renewed', (k) => client.nodeFor(k) === 'n0');
-    const probe = c.raw(c.nodes[0]!);
-    const lock = await client.acquire(key, { ttl: LEASE });
-    const oldDeadline = lock.deadline;
-    await sleep(1_000);
-    const extended = outcome(lock.extend(), 5_000);
-    await pauseFor(c.nodes[0]!, 250);
-    expect((await extended).kind).toBe('error');
+    const { key, lock, oldDeadline, got } = await extendThatTimedOut('late-extend-renewed', 1_000);
+    expect(got.kind).toBe('error');
     await until(async () => (await outcome(lock.extend(), 1_000)).kind === 'value', 2_000);
 
     await sleep(Math.max(0, oldDeadline + 300 - performance.now()));
     expect(lock.isValid()).toBe(true);
-    expect(await probe.get(lockKey(key))).toContain(lock.token);
+    expect(await c.raw(c.nodes[0]!).get(lockKey(key))).toContain(lock.token);
     expect(await lock.release()).toBe(true);
   });
 });
