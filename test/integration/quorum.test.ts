@@ -191,6 +191,36 @@ describe('quorum mode: grants', () => {
     expect(await probe.pttl(lockKey('k')), 'PTTL where the refused extend placed it').toBe(-2);
   });
 
+  it('an extend that failed on a paused replica: what it placed on another ends at the lease deadline', async () => {
+    await c.start(3);
+    // A high failure threshold: the paused replica is never marked down, the lock stays held.
+    const client = await quorumClient({ maxTtl: 2_000, defaultTtl: 2_000, failureThreshold: 50 });
+    const [first, second, third] = preference('k');
+    const lock = await client.acquire('k');
+    // A holder's replica dies: the next extend also places the lease on the third one.
+    await c.nodes[index(second!)]!.kill();
+    await until(() => client.stats().find((s) => s.id === second)!.state !== 'up', 2_000);
+    await sleep(1_000);
+    const node = c.nodes[index(first!)]!;
+    node.pause();
+    let extended;
+    try {
+      extended = await outcome(lock.extend(), 5_000);
+    } finally {
+      node.resume();
+    }
+    expect(extended.kind === 'error' ? codeOf(extended.error) : extended.kind).toBe(
+      'ERR_NODE_UNAVAILABLE',
+    );
+    const probe = c.raw(c.nodes[index(third!)]!);
+    expect(await probe.get(lockKey('k')), 'placed by the failed extend').toBe(lock.token);
+
+    // Left alone, it stays held 2 s from the extend, ~1 s past the lock's deadline.
+    const bound = lock.deadline + 600 - performance.now();
+    await until(async () => (await probe.exists(lockKey('k'))) === 0, bound).catch(() => undefined);
+    expect(await probe.pttl(lockKey('k')), "PTTL 600 ms past the lock's deadline").toBe(-2);
+  });
+
   it('an extend that timed out on a paused replica ran there late: released at the lease deadline', async () => {
     await c.start(3);
     // A high failure threshold: the paused replica is never marked down, the lock stays held.

@@ -666,6 +666,42 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // A lock in its handoff window was lost (its old owner hung past the health checks) while
+    // its extend's grant on the new owner travelled back; the extend threw and left that
+    // grant for a whole TTL (left held).
+    'seed 763, schedule 12,837: a lock lost while its extend placed the lease on a new owner (left held)',
+    {
+      seed: 628811314,
+      scale: 1,
+      nodes: 1,
+      clients: 3,
+      workers: 2,
+      skews: [-3, -2, 1, -16, 5, -13, 3, 1, 19],
+      faults: [
+        { at: 1067, type: 'restart', node: 7, lateAt: 28 },
+        {
+          at: 1130,
+          type: 'late',
+          settings: 'vnodes',
+          hangs: {
+            node: 2,
+            duration: 616,
+            change: { after: 61, type: 'add', lags: [76, 5, 46, 30, 142, 123, 143, 64] },
+          },
+        },
+        {
+          at: 645,
+          type: 'add',
+          lags: [166, 45, 74, 78, 6, 40, 125, 110],
+          twice: 3,
+          back: true,
+          dies: { after: 105, downFor: 367 },
+          hangs: { after: 179, duration: 897 },
+        },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

@@ -197,28 +197,30 @@ export class Lock implements AsyncDisposable {
     ]);
     const late = lostReplies(held, results);
     if (late !== undefined) this.#releaseWhenOver(late);
-    // Released or lost while the replies travelled: the release also went to `added`.
-    if (!this.#isHeld()) throw this.#gone('was not extended');
-    const refused = results.some(
-      (result, i) =>
-        result.status === 'fulfilled' && (i < held.length ? result.value !== 1 : result.value < 0),
-    );
+    const refused =
+      this.#isHeld() &&
+      results.some(
+        (result, i) =>
+          result.status === 'fulfilled' &&
+          (i < held.length ? result.value !== 1 : result.value < 0),
+      );
+    if (refused) this.markLost('not-owner');
+    const failure = results.find((result) => result.status === 'rejected');
+    // Refused, failed, or lost while the replies travelled: what this extend placed or
+    // renewed is believed by nobody (released meanwhile: the release also went to `added`).
+    if (
+      (this.#state as LockState) !== 'released' &&
+      (refused || failure !== undefined || !this.#isHeld())
+    ) {
+      this.#takeBack(held, added, results);
+    }
     if (refused) {
-      this.markLost('not-owner');
-      // Where this extend placed the lease, take it back: nobody believes it. Where the lease
-      // was held before, it stays until the holder releases or it expires: the holder may
-      // still be working under it until it sees the loss (found in the simulator: freeing it
-      // here let another client in while withLock's work had not yet seen its signal).
-      added.forEach((node, i) => {
-        const result = results[held.length + i]!;
-        if (result.status === 'fulfilled' && result.value > 0) this.#engine.releaseOn(node, this);
-      });
       throw new LockLostError(
         `lock on ${JSON.stringify(this.key)} is no longer held by this token (expired or taken)`,
         { key: this.key, nodeId: this.nodeId },
       );
     }
-    const failure = results.find((result) => result.status === 'rejected');
+    if (!this.#isHeld()) throw this.#gone('was not extended');
     if (failure !== undefined) throw failure.reason;
     const nodes = [...held, ...added];
     this.#maybe = this.#maybe.filter((node) => !nodes.includes(node));
@@ -233,6 +235,35 @@ export class Lock implements AsyncDisposable {
     this.#generation = generation;
     this.#ttl = checked;
     this.#deadline = sentAt + engine.validity(checked);
+  }
+
+  /**
+   * After an extend that did not renew the lock (refused, failed on a node, or the lock found
+   * lost while its replies travelled): what it renewed or placed ends at the lease's old
+   * deadline unless the holder renews meanwhile, as the holder may still be working under
+   * the lease it had. Once the lock is lost, what it placed on nodes that did not hold the
+   * lease is taken back at once: nobody ever believed it there (found in the simulator:
+   * `pnpm sim --seed 763` left such a grant for a whole TTL).
+   */
+  #takeBack(
+    held: readonly RedisNode[],
+    added: readonly RedisNode[],
+    results: readonly PromiseSettledResult<number>[],
+  ): void {
+    const took = (i: number): boolean => {
+      const result = results[i]!;
+      return (
+        result.status === 'fulfilled' && (i < held.length ? result.value === 1 : result.value > 0)
+      );
+    };
+    const lost = this.#state === 'lost';
+    const later = held.filter((_, i) => took(i));
+    added.forEach((node, i) => {
+      if (!took(held.length + i)) return;
+      if (lost) this.#engine.releaseOn(node, this);
+      else later.push(node);
+    });
+    if (later.length > 0) this.#releaseWhenOver(later);
   }
 
   async #extendQuorum(lease: QuorumLease, ttl: number): Promise<void> {

@@ -293,7 +293,11 @@ export async function extendQuorum(
     held(): boolean;
     /** The extend is about to place the lease on `nodes`: a release must go there too. */
     placing(nodes: readonly RedisNode[]): void;
-    /** The extend's replies from `nodes`, which held the lease, were lost (it may run later). */
+    /**
+     * The extend may have renewed or placed the lease on `nodes` without renewing the lock
+     * (their replies were lost, or the extend failed elsewhere): release it there once the
+     * lease as it stood has run out, unless the holder renews meanwhile.
+     */
     late(nodes: readonly RedisNode[]): void;
   },
 ): Promise<{ lease: QuorumLease; sentAt: number } | 'expired' | 'gone'> {
@@ -334,11 +338,19 @@ export async function extendQuorum(
     const renewed = new QuorumLease(confirmed, sets, asked, engine.options.restartQuarantine);
     return { lease: renewed, sentAt };
   }
-  if (failure !== undefined && refused === 0) throw failure;
+  if (failure !== undefined && refused === 0) {
+    // Not renewed: what this extend renewed or placed ends at the lease's old deadline
+    // unless the holder renews meanwhile (as in one-owner mode).
+    if (confirmed.length > 0) holder.late(confirmed);
+    throw failure;
+  }
   // Where this extend placed the lease, take it back: nobody believes it (as in one-owner
-  // mode; found in the simulator, `pnpm sim --replicas 3 --seed 713`).
+  // mode; found in the simulator, `pnpm sim --replicas 3 --seed 713`). Where it renewed a
+  // lease held before, the renewal ends at the old deadline.
   const placed = added.filter((node) => confirmed.includes(node));
   if (placed.length > 0) engine.releaseToken(placed, lock.key, lock.token);
+  const renewed = held.filter((node) => confirmed.includes(node));
+  if (renewed.length > 0) holder.late(renewed);
   throw new LockLostError(
     `lock on ${JSON.stringify(lock.key)} is no longer held by this token on a majority of its replicas (expired or taken)`,
     { key: lock.key, nodeId: lease.nodes[0]?.id },

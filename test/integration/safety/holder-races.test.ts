@@ -52,11 +52,17 @@ async function heldAfterSettling(
  */
 async function lockBeforeAdd(
   n3Port?: (port: number) => Promise<number>,
+  options: Parameters<Cluster['client']>[0] = {},
 ): Promise<{ client: LockClient; lock: Lock; oldOwner: string }> {
   await c.start(4);
   const specs = nodeSpecs(c.nodes);
   if (n3Port !== undefined) specs[3] = { ...specs[3]!, port: await n3Port(specs[3]!.port) };
-  const client = c.client({ nodes: specs.slice(0, 3), maxTtl: MAX_TTL, defaultTtl: MAX_TTL });
+  const client = c.client({
+    nodes: specs.slice(0, 3),
+    maxTtl: MAX_TTL,
+    defaultTtl: MAX_TTL,
+    ...options,
+  });
   await connected(client);
   const all = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: client.options.vnodes });
   const key = keyWhere('race', (k) => all.owner(k) === 'n3');
@@ -174,6 +180,58 @@ describe('simulator findings: what an extend may renew', () => {
     expect(await holders(lock.key, [oldOwner])).toEqual({ [oldOwner]: lock.token });
     expect(await lock.release()).toBe(true);
     expect(await holders(lock.key, [oldOwner, 'n3'])).toEqual({ [oldOwner]: null, n3: null });
+  });
+});
+
+describe('simulator findings: the lease an extend placed on the new owner', () => {
+  it('a lock lost while the extend travelled leaves no lease where that extend placed it', async () => {
+    // Found by `pnpm sim --seed 763`: the lock was lost (its old owner went down) while the
+    // extend's grant on the new owner travelled back; the extend threw, and the grant stayed
+    // for a whole TTL that nobody believed.
+    // Replies from the new owner n3 come 300 ms late, within the command timeout.
+    let link: LinkProxy | undefined;
+    const { lock, oldOwner } = await lockBeforeAdd(
+      async (port) => {
+        link = await LinkProxy.start({ port });
+        return link.port;
+      },
+      { commandTimeout: 1_000 },
+    );
+    link!.set('down', 'delay', 300);
+    const extending = lock.extend().then(
+      () => 'extended',
+      (error: unknown) => codeOf(error) ?? describeError(error),
+    );
+    await sleep(100);
+    await c.nodes[index(oldOwner)]!.kill();
+    expect(await extending).toBe('ERR_LOCK_LOST');
+    expect(await heldAfterSettling(lock.key, ['n3'])).toEqual({ n3: null });
+    await link!.close();
+  });
+
+  it('an extend that timed out on the held node: its grant on the new owner ends at the lock’s deadline', async () => {
+    // The extend failed, so the holder still believes only the lease it had; the grant the
+    // extend placed on n3 was renewing nothing the holder knows of.
+    const { lock, oldOwner } = await lockBeforeAdd(undefined, { failureThreshold: 50 });
+    await sleep(MAX_TTL / 2);
+    const node = c.nodes[index(oldOwner)]!;
+    node.pause();
+    let got: string;
+    try {
+      got = await lock.extend().then(
+        () => 'extended',
+        (error: unknown) => codeOf(error) ?? describeError(error),
+      );
+    } finally {
+      node.resume();
+    }
+    expect(got).toBe('ERR_NODE_UNAVAILABLE');
+    expect(await holders(lock.key, ['n3'])).toEqual({ n3: lock.token });
+    await sleep(Math.max(0, lock.validUntil - Date.now()));
+    expect(await heldAfterSettling(lock.key, [oldOwner, 'n3'])).toEqual({
+      [oldOwner]: null,
+      n3: null,
+    });
   });
 });
 
