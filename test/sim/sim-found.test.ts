@@ -702,6 +702,38 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // A replica restarted empty while another of the last grants' majority hung: the clients
+    // that saw the restart could not raise its counter. A client started once the replica was
+    // older than the quarantine trusted it at once, and took k2 and k3 on replicas that had
+    // lost their counters, below the last fences (fences).
+    'quorum seed 751, schedule 2,431: a late client trusted a replica nobody had raised (fences)',
+    {
+      seed: 1336529478,
+      scale: 1,
+      nodes: 3,
+      clients: 3,
+      workers: 3,
+      replicas: 3,
+      skews: [3714, 2767, 4537, 3, -4996, 461, -3022, 1180, -4387],
+      faults: [
+        { at: 1020, type: 'kill', node: 7, downFor: 506, lateAfter: 224 },
+        { at: 880, type: 'restart', node: 3, lateAt: 36 },
+        {
+          at: 1448,
+          type: 'late',
+          settings: 'vnodes',
+          hangs: {
+            node: 2,
+            duration: 447,
+            change: { after: 115, type: 'add', lags: [34, 58, 40, 125, 0, 127, 128, 143] },
+          },
+        },
+        { at: 720, type: 'stall', client: 3, duration: 411 },
+        { at: 1216, type: 'pause', node: 3, duration: 742 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

@@ -26,6 +26,7 @@ import {
   checkSettings,
   memberField,
   memberValue,
+  RAISED_FIELD,
   settingsText,
   type Incarnation,
 } from './record.js';
@@ -275,6 +276,7 @@ export class NodePool {
       // The first client to meet this incarnation knew better whether it had served: it
       // looked before anyone listed it.
       served: recorded?.served ?? listed,
+      raised: hello.record.raised === hello.runId,
       listed,
     };
     this.#act(this.#membership.contact(node.id, info, now));
@@ -367,7 +369,7 @@ export class NodePool {
           void this.#syncFences(decision.epoch, decision.from, decision.to);
           break;
         case 'syncMember':
-          void this.#syncMember(decision.nodeId, decision.generation, decision.from);
+          void this.#syncMember(decision);
           break;
         case 'retire': {
           const node = this.#nodes.get(decision.nodeId);
@@ -410,7 +412,8 @@ export class NodePool {
   }
 
   /** Quorum mode: raises a member's counter to the others' before it votes; retried until done. */
-  async #syncMember(id: string, generation: number, from: readonly string[]): Promise<void> {
+  async #syncMember(sync: Extract<Decision, { type: 'syncMember' }>): Promise<void> {
+    const { nodeId: id, generation, from, runId } = sync;
     for (;;) {
       if (this.#closed || !this.#nodes.has(id)) return;
       try {
@@ -420,6 +423,10 @@ export class NodePool {
           (other) => this.#usable(other),
         );
         this.#membership.memberSynced(id, generation);
+        // A client that meets this incarnation later need not raise it again. Written for
+        // the run met: had the server restarted since, the value names an older run.
+        const node = this.#nodes.get(id);
+        if (node !== undefined) this.#writeRecord(node, undefined, [RAISED_FIELD, runId, 's']);
         return;
       } catch {
         await new Promise<void>((resolve) => this.#rt.setTimeout(resolve, this.#syncRetry));
@@ -508,6 +515,7 @@ export class NodePool {
       );
     }
     this.#reserved.add(spec.id).add(spec.address);
+    this.#membership.addStarted(spec.id, spec.weight);
     const joining = new Joining(this.#rt);
     let node: RedisNode | undefined;
     try {
@@ -562,6 +570,7 @@ export class NodePool {
       this.#act(this.#membership.join(spec.id, spec.weight, node, hello.runId, now));
       this.#emit('nodeUp', { nodeId: spec.id, generation: node.generation });
     } catch (error) {
+      this.#membership.addFailed(spec.id, this.#rt.now());
       if (node !== undefined) {
         this.#joining.delete(node);
         await node.close(this.#options.commandTimeout);

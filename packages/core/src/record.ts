@@ -13,6 +13,11 @@ export interface ClusterRecord {
   readonly self: string | undefined;
   /** This server's incarnation, once a client has met it. */
   readonly incarnation: Incarnation | undefined;
+  /**
+   * Quorum mode: the `run_id` of the incarnation whose fence counter a client raised to the
+   * other members' (a replica that may have restarted empty votes only after that).
+   */
+  readonly raised: string | undefined;
   /** Node ids that have served (or were removed), by id. */
   readonly members: ReadonlyMap<string, MemberEntry>;
 }
@@ -45,6 +50,9 @@ export interface SharedSettings {
 
 const SETTING_NAMES = ['maxTtl', 'driftFactor', 'vnodes', 'replicas'] as const;
 
+/** The record field that names the incarnation whose fence counter was raised. */
+export const RAISED_FIELD = 'raised';
+
 /** The record field of a member id. */
 export function memberField(id: string): string {
   return `m:${id}`;
@@ -69,6 +77,7 @@ export function parseRecord(flat: readonly unknown[]): ClusterRecord {
   let settings: string | undefined;
   let self: string | undefined;
   let incarnation: ClusterRecord['incarnation'];
+  let raised: string | undefined;
   const members = new Map<string, MemberEntry>();
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const field = String(flat[i]);
@@ -76,12 +85,13 @@ export function parseRecord(flat: readonly unknown[]): ClusterRecord {
     if (field === 'settings') settings = value;
     else if (field === 'self') self = value;
     else if (field === 'inc') incarnation = parseIncarnation(value);
+    else if (field === RAISED_FIELD) raised = value;
     else if (field.startsWith('m:')) {
       const entry = parseMember(value);
       if (entry !== undefined) members.set(field.slice(2), entry);
     }
   }
-  return { settings, self, incarnation, members };
+  return { settings, self, incarnation, raised, members };
 }
 
 /** Reads `run_id:trustedFromµs:n|s`. */

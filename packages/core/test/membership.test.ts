@@ -34,6 +34,7 @@ const old = (runId = 'r1'): ContactInfo => ({
   ageLimitMs: 11 * Q,
   recordedTrustIn: undefined,
   served: true,
+  raised: true,
   listed: true,
 });
 
@@ -536,6 +537,78 @@ describe('quorum mode (3 replicas)', () => {
     expect(voters(m, key, 2 * Q)[0]).not.toContain(first);
     m.memberSynced(first!, (sync as { generation: number }).generation);
     expect(voters(m, key, 2 * Q)[0]).toContain(first);
+  });
+
+  it('a server older than the quarantine that may have served votes once its counter is raised, unless a client recorded it raised', () => {
+    // Found in the simulator (`pnpm sim --replicas 3 --seed 751`): a client started after
+    // the quarantine trusted a replica whose counter nobody could raise yet.
+    const key = 'k';
+    const [first] = new HashRing(ids, { vnodes: VNODES }).owners(key, 3);
+    const at = LAG + Q + 1;
+    for (const [info, syncs] of [
+      [{ ...old('r2'), raised: false }, true],
+      [
+        {
+          runId: 'r2',
+          uptimeMs: 10 * Q,
+          ageLimitMs: 11 * Q,
+          recordedTrustIn: undefined,
+          served: true,
+          listed: true,
+        },
+        true,
+      ],
+      [{ ...old('r2'), raised: true }, false],
+      [{ ...old('r2'), raised: false, served: false }, false],
+    ] as const) {
+      // A client that starts now: every node met for the first time, `first` as `info` says.
+      const m = membership(ids, QUORUM);
+      const decisions = ids.flatMap((id) => m.contact(id, id === first ? info : old(), 0));
+      settle(m, at);
+      const sync = decisions.find((d) => d.type === 'syncMember');
+      expect(sync !== undefined, JSON.stringify(info)).toBe(syncs);
+      expect(voters(m, key, at)[0]!.includes(first!)).toBe(!syncs);
+      if (sync === undefined) continue;
+      expect(sync).toMatchObject({ nodeId: first, runId: 'r2' });
+      m.memberSynced(first!, (sync as { generation: number }).generation);
+      expect(voters(m, key, at)[0]).toContain(first);
+      // Synced here: meeting the same run again (a reconnect) asks for no second sync.
+      expect(m.contact(first!, info, at).some((d) => d.type === 'syncMember')).toBe(false);
+    }
+  });
+
+  it('while its addNode waits for the node, a grant also needs a majority of the sets with it', () => {
+    const m = membership(ids, QUORUM);
+    meetAll(m, ids);
+    const key = keyWhere((k) => {
+      const before = new HashRing(ids, { vnodes: VNODES }).owners(k, 3);
+      return (
+        new HashRing([...ids, 'e'], { vnodes: VNODES }).owners(k, 3)[0] === 'e' &&
+        !before.includes('e')
+      );
+    });
+    const before = new HashRing(ids, { vnodes: VNODES }).owners(key, 3);
+    const after = new HashRing([...ids, 'e'], { vnodes: VNODES }).owners(key, 3);
+    expect(m.replicaSets(key, 0)).toHaveLength(1);
+    m.addStarted('e', 1);
+    const sets = m.replicaSets(key, 0);
+    expect(sets.map((set) => [...set.members].sort())).toEqual([
+      [...before].sort(),
+      after.filter((id) => id !== 'e').sort(),
+    ]);
+    // It cannot vote there: the other two must.
+    expect(sets[1]!.majority).toBe(2);
+    // A failed call keeps the sets for a handoff window (the operator retries it).
+    m.addFailed('e', 10);
+    expect(m.replicaSets(key, 10 + W - 1)).toHaveLength(2);
+    expect(m.replicaSets(key, 10 + W)).toHaveLength(1);
+    // A call that joins it hands over to the join's own window.
+    m.addStarted('e', 1);
+    m.join('e', 1, 'e', 'r1', 20 + W);
+    settle(m, 21 + 2 * W);
+    expect(m.replicaSets(key, 21 + 2 * W).map((set) => [...set.members].sort())).toEqual([
+      [...after].sort(),
+    ]);
   });
 
   it('while an addition rolls out, a grant needs a majority of the old and of the new set', () => {

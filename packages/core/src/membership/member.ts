@@ -28,6 +28,8 @@ export interface Member<T> {
    * raised to the others'; it does not vote until then. Counts each such contact.
    */
   fenceSync: { pending: boolean; generation: number };
+  /** Quorum mode: the `run_id` whose counter this client raised (`syncMember`). */
+  raisedRun: string | undefined;
 }
 
 /** A member not met yet. */
@@ -46,6 +48,7 @@ export function member<T>(id: string, weight: number, handle: T | undefined): Me
     joinedAt: undefined,
     refusal: undefined,
     fenceSync: { pending: false, generation: 0 },
+    raisedRun: undefined,
   };
 }
 

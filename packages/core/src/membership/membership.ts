@@ -1,5 +1,6 @@
 import type { HashRing } from '@shardlock/ring';
 import { NodeUnavailableError } from '../errors.js';
+import { PendingAdds } from './adding.js';
 import { trustAfterContact, windowAfterContact } from './contact.js';
 import { candidates, maybeFailedOver, type Handoff } from './handoffs.js';
 import { ContactPending, member, quarantined, Stalled, type Member } from './member.js';
@@ -30,6 +31,7 @@ export class Membership<T> {
   #current: View;
   #ring: HashRing;
   #handoffs: Handoff[] = [];
+  readonly #adding = new PendingAdds();
   /** {@link #walked}'s rings, per view, for one epoch and one set of nodes back. */
   #walkedRings = new WeakMap<View, HashRing>();
   #walkedKey = '';
@@ -165,9 +167,10 @@ export class Membership<T> {
       throw new Stalled('this process stalled: its view of the nodes is stale');
     }
     const sets = [this.#replicaSet(this.#ring, key, now)];
-    for (const h of this.#handoffs) {
-      if (h.ring === undefined) continue;
-      const set = this.#replicaSet(h.ring, key, now);
+    const adding = this.#adding.ring(this.#current, now, this.#vnodes);
+    for (const ring of [...this.#handoffs.map((h) => h.ring), adding]) {
+      if (ring === undefined) continue;
+      const set = this.#replicaSet(ring, key, now);
       if (!sets.some((other) => sameMembers(other, set))) sets.push(set);
     }
     return sets;
@@ -257,8 +260,12 @@ export class Membership<T> {
     if (trustAt > now) decisions.push({ type: 'quarantined', nodeId: id, until: trustAt });
     // Quorum mode: a server that may have restarted empty lost its fence counter; if it was
     // in the majority of a key's last grant, the next majority may meet no node that knows
-    // that fence. It votes once its counter is raised to every other member's.
-    if (this.#quorum && trustAt > now) {
+    // that fence. It votes once its counter is raised to every other member's: when it is
+    // young here, and, however old, when it may have served and no client recorded its
+    // counter raised (found in the simulator, `pnpm sim --replicas 3 --seed 751`: a client
+    // started after the quarantine trusted it while the others' sync waited for a hung node).
+    const unraised = info.served && info.raised !== true && m.raisedRun !== info.runId;
+    if (this.#quorum && (trustAt > now || unraised)) {
       m.fenceSync = { pending: true, generation: m.fenceSync.generation + 1 };
       const from = [...this.#members.values()]
         .filter((other) => other !== m && other.handle !== undefined)
@@ -266,6 +273,7 @@ export class Membership<T> {
       decisions.push({
         type: 'syncMember',
         nodeId: id,
+        runId: info.runId,
         generation: m.fenceSync.generation,
         from,
       });
@@ -355,6 +363,7 @@ export class Membership<T> {
    * their old owners for a handoff window.
    */
   join(id: string, weight: number, handle: T, runId: string, now: number): readonly Decision[] {
+    this.#adding.joined(id);
     const m = member(id, weight, handle);
     m.known = true;
     m.runId = runId;
@@ -363,6 +372,19 @@ export class Membership<T> {
     const before = this.#current;
     this.#current = viewOf(new Map([...before.members, [id, weight]]));
     return [this.#openView(before, id, now + this.#timing.handoffWindow, 'add')];
+  }
+
+  /**
+   * Quorum mode: `addNode(id)` began; until the node joins, grants also need a majority of
+   * each key's set with it, where it cannot vote (`adding.ts`).
+   */
+  addStarted(id: string, weight: number): void {
+    if (this.#quorum) this.#adding.started(id, weight);
+  }
+
+  /** Quorum mode: `addNode(id)` failed; its sets still count for a handoff window. */
+  addFailed(id: string, now: number): void {
+    this.#adding.failed(id, now + this.#timing.handoffWindow);
   }
 
   /** Takes a member out of the current view; it stays an old owner for a handoff window. */
@@ -464,7 +486,9 @@ export class Membership<T> {
   /** Quorum mode: a member's fence counter was raised to the others' (`syncMember`). */
   memberSynced(id: string, generation: number): void {
     const m = this.#members.get(id);
-    if (m?.fenceSync.generation === generation) m.fenceSync.pending = false;
+    if (m?.fenceSync.generation !== generation) return;
+    m.fenceSync.pending = false;
+    m.raisedRun = m.runId;
   }
 
   /** The fence sync of a window succeeded: it ends. */

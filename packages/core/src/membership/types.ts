@@ -62,6 +62,8 @@ export type Decision =
   | {
       readonly type: 'syncMember';
       readonly nodeId: string;
+      /** The incarnation met: once synced, the pool records it as raised on the node. */
+      readonly runId: string;
       readonly generation: number;
       readonly from: readonly string[];
     }
@@ -97,6 +99,11 @@ export interface ContactInfo {
    * when some record could not be read).
    */
   readonly served: boolean;
+  /**
+   * Quorum mode: whether a client recorded this incarnation's fence counter as raised to
+   * the other members' (absent: not recorded).
+   */
+  readonly raised?: boolean;
   /**
    * Whether some client lists this node id now (a cluster record names it, or a record could
    * not be read): only then can another client have failed it over.
