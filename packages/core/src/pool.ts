@@ -51,6 +51,8 @@ export class NodePool {
   /** When this client applied each add it made or honoured from the records (its clock). */
   readonly #addedAt = new Map<string, number>();
   readonly #joining = new Map<RedisNode, Joining>();
+  /** Removed nodes whose connection stays open until what they are owed is sent; close() ends them. */
+  readonly #retiring = new Set<RedisNode>();
   readonly #reserved = new Set<string>();
   /**
    * Membership changes asked for before the start, settled or not: nothing is routed until
@@ -375,7 +377,10 @@ export class NodePool {
           const node = this.#nodes.get(decision.nodeId);
           this.#nodes.delete(decision.nodeId);
           if (node !== undefined) {
-            void node.retire(this.#options.commandTimeout, this.#options.maxTtl);
+            this.#retiring.add(node);
+            void node
+              .retire(this.#options.commandTimeout, this.#options.maxTtl)
+              .finally(() => this.#retiring.delete(node));
           }
           break;
         }
@@ -626,7 +631,7 @@ export class NodePool {
     this.#closedBeforeStart();
     this.#rt.clearTimeout(this.#wake);
     this.#rt.clearTimeout(this.#heart);
-    const nodes = [...this.#nodes.values(), ...this.#joining.keys()];
+    const nodes = [...this.#nodes.values(), ...this.#joining.keys(), ...this.#retiring];
     await Promise.all(nodes.map((node) => node.close(this.#options.commandTimeout)));
   }
 }

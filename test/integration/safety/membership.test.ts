@@ -308,3 +308,33 @@ describe('simulator finding: two clients that each have a different node back', 
     }
   });
 });
+
+describe('simulator findings: close() while a removed node waits to be sent what it is owed', () => {
+  it('ends that connection too: nothing reconnects to the node afterwards', async () => {
+    // Found by the simulator (a hunt, seed 801): a removed node's connection stays open after
+    // its window until the releases it is owed are sent (at most maxTtl); close() did not end
+    // it, and it kept reconnecting after close() had returned.
+    await c.start(2);
+    const client = c.client({ maxTtl: 5_000, defaultTtl: 5_000 });
+    await connected(client);
+    const key = keyWhere('owed', (k) => client.nodeFor(k) === 'n1');
+    await (await client.acquire(key)).release();
+    // An acquire whose reply is lost: n1 is owed its release. Then n1 dies.
+    c.nodes[1]!.pause();
+    const got = await outcome(client.acquire(key), 5_000);
+    expect(got.kind === 'error' ? codeOf(got.error) : got.kind).toBe('ERR_NODE_UNAVAILABLE');
+    await c.nodes[1]!.kill();
+    const ended = events(client, 'handoffEnd');
+    await client.removeNode('n1');
+    await until(() => ended.length > 0 && !client.stats().some((s) => s.id === 'n1'), 10_000);
+    await client.close();
+
+    await c.nodes[1]!.restartEmpty();
+    const probe = c.raw(c.nodes[1]!);
+    const accepted = async (): Promise<number> =>
+      Number(/total_connections_received:(\d+)/.exec(await probe.info('stats'))![1]);
+    const before = await accepted();
+    await sleep(1_000);
+    expect(await accepted(), 'connections n1 accepted after close()').toBe(before);
+  });
+});
