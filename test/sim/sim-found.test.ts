@@ -734,6 +734,36 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // A client started late, while a node hung, and was asked to add n1 meanwhile; n1
+    // restarted as it was being added, so the add failed, and the client granted k0 on n0,
+    // its old owner, while a client that had added n1 long before held k0 there (views).
+    // Found by a hunt with the aged-hellos fix put back; it fails without that too.
+    'seed 805, schedule 26,324: a client whose addNode failed granted on the old owner (views)',
+    {
+      seed: 124889611,
+      scale: 1,
+      nodes: 1,
+      clients: 2,
+      workers: 3,
+      skews: [-17, 8, -2, 9, -4, 17, 4, -5, -11],
+      faults: [
+        { at: 1431, type: 'remove', node: 6, lags: [170, 178, 174, 187, 45, 154, 149, 195] },
+        { at: 1093, type: 'restart', node: 3 },
+        { at: 484, type: 'pause', node: 6, duration: 645 },
+        {
+          at: 545,
+          type: 'late',
+          settings: 'same',
+          hangs: {
+            node: 7,
+            duration: 539,
+            change: { after: 88, type: 'add', lags: [161, 43, 27, 123, 122, 120, 108, 76] },
+          },
+        },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

@@ -435,6 +435,27 @@ describe('membership changes', () => {
     expect(m.route(moved, W)).toEqual(['c']);
   });
 
+  it('an add that failed: for a window the keys that would move to the node wait; others do not', () => {
+    const m = membership(['a', 'b']);
+    meetAll(m, ['a', 'b']);
+    const moved = keyWhere((k) => owner(['a', 'b', 'c'], k) === 'c');
+    const stays = keyWhere((k) => owner(['a', 'b', 'c'], k) === 'a');
+    m.addStarted('c', 1);
+    // While the call waits, keys stay where they are (every client waits alike for the node).
+    expect(m.route(moved, 0)).toEqual([owner(['a', 'b'], moved)]);
+    m.addFailed('c', 10);
+    expect(refused(() => m.route(moved, 11)).retryAfter).toBe(W - 1);
+    expect(m.route(stays, 11)).toEqual(['a']);
+    // A retry that waits keeps them waiting; the window runs from the failure.
+    m.addStarted('c', 1);
+    expect(refused(() => m.route(moved, 10 + W - 1)).retryAfter).toBe(1);
+    expect(m.route(moved, 10 + W)).toEqual([owner(['a', 'b'], moved)]);
+    // A retry that joins opens the add's own window.
+    m.addFailed('c', 20 + W);
+    m.join('c', 1, 'c', 'rc', 30 + W);
+    expect(m.route(moved, 30 + W)).toEqual([owner(['a', 'b'], moved), 'c']);
+  });
+
   it('a leave: the node stays an old owner for the window, then is retired', () => {
     const ids = ['a', 'b', 'c'];
     const m = membership(ids);

@@ -338,3 +338,35 @@ describe('simulator findings: close() while a removed node waits to be sent what
     expect(await accepted(), 'connections n1 accepted after close()').toBe(before);
   });
 });
+
+describe('simulator findings: a client whose addNode failed', () => {
+  it('does not grant the node’s keys on their old owner while another client’s lease there may hold', async () => {
+    // Found by a simulator hunt (seed 805, schedule 26,324): a client that started late had
+    // its addNode of n1 fail as n1 restarted, and granted a key on n0, the old owner, while
+    // the client that had added n1 long before still held it there.
+    await c.start(2);
+    const specs = nodeSpecs(c.nodes);
+    const leases = { nodes: specs.slice(0, 1), maxTtl: 2_000, defaultTtl: 2_000 };
+    const a = c.client(leases);
+    const b = c.client(leases);
+    await connected(a);
+    await connected(b);
+    const ended = events(a, 'handoffEnd');
+    await a.addNode(specs[1]!);
+    await until(() => ended.length > 0, 10_000);
+    const key = keyWhere('moved', (k) => a.nodeFor(k) === 'n1');
+    const held = await a.acquire(key);
+    expect(held.nodeIds).toEqual(['n1']);
+
+    await c.nodes[1]!.kill();
+    const adding = await outcome(b.addNode(specs[1]!, 500), 5_000);
+    expect(adding.kind === 'error' ? codeOf(adding.error) : adding.kind).toBe(
+      'ERR_NODE_UNAVAILABLE',
+    );
+    const got = await outcome(b.tryAcquire(key), 5_000);
+    const seen = got.kind === 'value' ? (got.value === null ? 'refused' : 'granted') : got.kind;
+    expect(Date.now(), 'still within the lease a holds').toBeLessThan(held.validUntil);
+    expect(seen, `a holds ${key} on n1 until ${held.validUntil}`).not.toBe('granted');
+    if (got.kind === 'error') expect(codeOf(got.error)).toBe('ERR_NODE_QUARANTINED');
+  });
+});

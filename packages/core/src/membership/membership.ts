@@ -120,6 +120,8 @@ export class Membership<T> {
     }
     const owner = this.#members.get(this.#ring.owner(key))!;
     this.#check(owner, key, now);
+    const adding = this.#adding.ring(this.#current, now, this.#vnodes, false);
+    if (adding !== undefined) this.#checkAdding(adding, key, now);
     if (this.#handoffs.length === 0) return owner.alone;
     const nodes: T[] = [];
     const add = (id: string, until: number): void => {
@@ -150,6 +152,18 @@ export class Membership<T> {
     return nodes;
   }
 
+  /** A key that moves to a node this client failed to add waits (`adding.ts`). */
+  #checkAdding(adding: HashRing, key: string, now: number): void {
+    const id = adding.owner(key);
+    if (this.#current.members.has(id)) return;
+    throw quarantined(
+      id,
+      key,
+      'could not be added by this client',
+      this.#adding.failedFor(id, now),
+    );
+  }
+
   /** Whether keys live on a majority of replicas (docs/safety.md, quorum). */
   get #quorum(): boolean {
     return (this.#timing.replicas ?? 1) > 1;
@@ -167,7 +181,7 @@ export class Membership<T> {
       throw new Stalled('this process stalled: its view of the nodes is stale');
     }
     const sets = [this.#replicaSet(this.#ring, key, now)];
-    const adding = this.#adding.ring(this.#current, now, this.#vnodes);
+    const adding = this.#adding.ring(this.#current, now, this.#vnodes, true);
     for (const ring of [...this.#handoffs.map((h) => h.ring), adding]) {
       if (ring === undefined) continue;
       const set = this.#replicaSet(ring, key, now);
@@ -375,14 +389,14 @@ export class Membership<T> {
   }
 
   /**
-   * Quorum mode: `addNode(id)` began; until the node joins, grants also need a majority of
-   * each key's set with it, where it cannot vote (`adding.ts`).
+   * `addNode(id)` began; until the node joins, a grant in quorum mode also needs a majority
+   * of each key's set with it, where it cannot vote (`adding.ts`).
    */
   addStarted(id: string, weight: number): void {
-    if (this.#quorum) this.#adding.started(id, weight);
+    this.#adding.started(id, weight);
   }
 
-  /** Quorum mode: `addNode(id)` failed; its sets still count for a handoff window. */
+  /** `addNode(id)` failed: for a handoff window the keys it would take wait (`adding.ts`). */
   addFailed(id: string, now: number): void {
     this.#adding.failed(id, now + this.#timing.handoffWindow);
   }
