@@ -36,6 +36,17 @@ async function linked(hops: number[] = []): Promise<{
   return { sched, server, conn, cut: (until) => void (cutUntil = until) };
 }
 
+/** When each command reached `server`, as the scheduler's clock says. */
+function deliveries(sched: Scheduler, server: SimServer): number[] {
+  const received: number[] = [];
+  const receive = server.receive.bind(server);
+  server.receive = (peer, delivery) => {
+    received.push(sched.now);
+    receive(peer, delivery);
+  };
+  return received;
+}
+
 it('a command sent after a cut healed does not overtake one the cut held on the same connection', async () => {
   // The held command's hop is slow, the next one's fast: only the order of the link keeps them.
   const { sched, conn, cut } = await linked([0.05, 0.05, 4.9, 0.05]);
@@ -52,12 +63,7 @@ it('a command sent after a cut healed does not overtake one the cut held on the 
 
 it('a command a cut held for a server process that died meanwhile never reaches its restart', async () => {
   const { sched, server, conn, cut } = await linked();
-  const received: number[] = [];
-  const receive = server.receive.bind(server);
-  server.receive = (peer, delivery) => {
-    received.push(sched.now);
-    receive(peer, delivery);
-  };
+  const received = deliveries(sched, server);
 
   cut(100);
   const held = conn.ping().catch((error: unknown) => String(error));
@@ -74,12 +80,7 @@ it('a command a cut held on a connection the server closed meanwhile never runs,
   // (found by `pnpm sim --replicas 3 --seed 803`: a grant held by a cut ran after the
   // release the client sent on its new connection, and stayed held for its whole TTL).
   const { sched, server, conn, cut } = await linked();
-  const received: number[] = [];
-  const receive = server.receive.bind(server);
-  server.receive = (peer, delivery) => {
-    received.push(sched.now);
-    receive(peer, delivery);
-  };
+  const received = deliveries(sched, server);
 
   cut(100);
   const held = conn.ping().catch((error: unknown) => String(error));
