@@ -574,6 +574,41 @@ describe('quorum mode: a client that cannot reach the node it is adding', () => 
   });
 });
 
+describe('quorum mode: a replica that restarted while a grant was being asked', () => {
+  it('does not count its vote: it answers for a new run that does not vote yet', async () => {
+    // Found by a simulator hunt (`pnpm sim --replicas 3 --seed 807`): a replica asked first
+    // timed out, and the same op went to the other voters of the sets taken at the start of
+    // the attempt; one had restarted empty meanwhile, took the op, and its vote made the
+    // majority, with a fence below the last grant's.
+    await c.start(3);
+    const proxies = await Promise.all(c.nodes.map((node) => LinkProxy.start({ port: node.port })));
+    try {
+      const client = await quorumClient({
+        nodes: proxies.map((proxy, i) => ({ id: `n${i}`, port: proxy.port })),
+        commandTimeout: 2_000,
+        maxTtl: 5_000,
+        defaultTtl: 5_000,
+      });
+      const [, second, third] = preference('k');
+      proxies[index(second!)]!.set('down', 'blackhole');
+      const acquiring = outcome(client.acquire('k', NO_RETRY), 10_000);
+      await sleep(50);
+      const stat = (): { state: string; generation: number } =>
+        client.stats().find((s) => s.id === third)!;
+      const before = stat().generation;
+      await c.nodes[index(third!)]!.restartEmpty();
+      await until(() => stat().generation > before && stat().state === 'quarantined', 1_500);
+      const got = await acquiring;
+      const on = got.kind === 'value' ? got.value.nodeIds : [];
+      expect(on, 'a grant counted the restarted replica').not.toContain(third);
+      expect(on).not.toContain(second);
+      for (const proxy of proxies) proxy.heal();
+    } finally {
+      await Promise.all(proxies.map((proxy) => proxy.close()));
+    }
+  });
+});
+
 describe('quorum mode: partitions only some clients see', () => {
   it('a client cut off from one replica still locks; one cut off from two cannot take a held key nor a free one', async () => {
     const nodes = await c.start(3);

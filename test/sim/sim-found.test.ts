@@ -764,6 +764,35 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // A replica asked first timed out; the same op went to the other voters of the sets taken
+    // at the attempt's start, one of which had restarted empty meanwhile: its vote made the
+    // majority, with fences below the last grants' (fences).
+    'quorum seed 807, schedule 14,681: a vote from a replica that restarted during the attempt (fences)',
+    {
+      seed: -1102588923,
+      scale: 1,
+      nodes: 4,
+      clients: 2,
+      workers: 3,
+      replicas: 3,
+      skews: [-4564, 704, 591, 487, -3260, -766, 2521, -102, -423],
+      faults: [
+        {
+          at: 469,
+          type: 'add',
+          lags: [29, 81, 126, 68, 4, 114, 64, 152],
+          twice: 3,
+          back: true,
+          hangs: { after: 323, duration: 412 },
+        },
+        { at: 1460, type: 'cut', client: 2, node: 2, nodes: 1, duration: 396, replies: true },
+        { at: 542, type: 'pause', node: 0, duration: 875 },
+        { at: 897, type: 'restart', node: 5, lateAt: 23 },
+        { at: 1230, type: 'evict', node: 6, client: 1 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

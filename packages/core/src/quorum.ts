@@ -109,6 +109,13 @@ function firstAsked(sets: readonly ReplicaSet<RedisNode>[]): RedisNode[] {
 /** What replicas answered one quorum op. */
 interface Votes {
   readonly granted: RedisNode[];
+  /**
+   * Each voter's generation when the sets were taken: a replica that went down since answers
+   * for a later run, which may have restarted empty and not vote yet; its vote does not count.
+   */
+  readonly generations: ReadonlyMap<RedisNode, number>;
+  /** Replicas that took the op after they went down and came back: released, not counted. */
+  readonly stale: RedisNode[];
   /** The longest remaining lease of another holder; −1 when none holds the key. */
   heldFor: number;
   /** The highest counter of a replica that found the proposal too low; 0 when none. */
@@ -126,8 +133,11 @@ function ask(
 ): Promise<void> {
   return engine.sendAll(nodes, engine.redisKey(key), arg).then((replies) => {
     replies.forEach((reply, i) => {
+      const node = nodes[i]!;
       if (reply instanceof Error) votes.failure ??= reply;
-      else count(engine, nodes[i]!, key, reply, votes);
+      else if (node.generation !== votes.generations.get(node)) {
+        if (typeof reply === 'number' && reply > 0) votes.stale.push(node);
+      } else count(engine, node, key, reply, votes);
     });
   });
 }
@@ -204,7 +214,14 @@ function proposeTo(
     fence: engine.proposeFence(),
     arg: '',
     asked: firstAsked(sets),
-    votes: { granted: [], heldFor: -1, above: 0, failure: undefined },
+    votes: {
+      granted: [],
+      generations: new Map(votersOf(sets).map((node) => [node, node.generation])),
+      stale: [],
+      heldFor: -1,
+      above: 0,
+      failure: undefined,
+    },
   };
   proposal.arg = quorumArg(proposal.token, ttl, proposal.fence, op);
   return ask(engine, proposal.asked, key, proposal.arg, proposal.votes).then(() =>
@@ -239,7 +256,11 @@ async function otherVoters(
   const { sets, asked, votes } = proposal;
   let won = false;
   if (votes.heldFor < 0) {
-    const rest = votersOf(sets).filter((node) => !asked.includes(node));
+    // Voters of the sets as taken, still in the run they were in (found in the simulator,
+    // `pnpm sim --replicas 3 --seed 807`: one had restarted empty meanwhile and took the op).
+    const rest = votersOf(sets).filter(
+      (node) => !asked.includes(node) && node.generation === votes.generations.get(node),
+    );
     if (rest.length > 0) {
       asked.push(...rest);
       await ask(engine, rest, key, proposal.arg, votes);
@@ -259,6 +280,7 @@ function decide(
 ): Promise<Lock | number> | Lock | number {
   const { sets, asked, votes, token, fence, sentAt } = proposal;
   engine.sawFence(Math.max(fence, votes.above));
+  if (votes.stale.length > 0) engine.releaseToken(votes.stale, key, token);
   if (won) {
     const lease = new QuorumLease(votes.granted, sets, asked, engine.options.restartQuarantine);
     return engine.believable(
