@@ -55,6 +55,7 @@ export class RedisNode {
   #settle: () => void = () => undefined;
   readonly #batcher: Batcher;
   #generation = 0;
+  #lostAt = Number.NEGATIVE_INFINITY;
   #up = false;
   #contacting = false;
   #failures = 0;
@@ -139,6 +140,11 @@ export class RedisNode {
   /** Times this node was marked down; a lock granted in an earlier generation is gone. */
   get generation(): number {
     return this.#generation;
+  }
+
+  /** When (runtime clock) it was last marked down; −Infinity when never. */
+  get lostAt(): number {
+    return this.#lostAt;
   }
 
   /** Connected, its server met, answering health checks. */
@@ -236,6 +242,7 @@ export class RedisNode {
     this.#up = false;
     this.#failures = 0;
     this.#generation++;
+    this.#lostAt = this.#rt.now();
     this.#listener.lost(this, reason);
   }
 

@@ -110,10 +110,10 @@ function firstAsked(sets: readonly ReplicaSet<RedisNode>[]): RedisNode[] {
 interface Votes {
   readonly granted: RedisNode[];
   /**
-   * Each voter's generation when the sets were taken: a replica that went down since answers
-   * for a later run, which may have restarted empty and not vote yet; its vote does not count.
+   * When the sets were taken: a replica marked down since answers for a later run, which may
+   * have restarted empty and not vote yet; its vote does not count.
    */
-  readonly generations: ReadonlyMap<RedisNode, number>;
+  readonly since: number;
   /** Replicas that took the op after they went down and came back: released, not counted. */
   readonly stale: RedisNode[];
   /** The longest remaining lease of another holder; −1 when none holds the key. */
@@ -135,7 +135,7 @@ function ask(
     replies.forEach((reply, i) => {
       const node = nodes[i]!;
       if (reply instanceof Error) votes.failure ??= reply;
-      else if (node.generation !== votes.generations.get(node)) {
+      else if (node.lostAt >= votes.since) {
         if (typeof reply === 'number' && reply > 0) votes.stale.push(node);
       } else count(engine, node, key, reply, votes);
     });
@@ -189,16 +189,23 @@ function quorumRound(
   op: string,
 ): Promise<Lock | number> {
   let found: ReturnType<LockEngine['replicaSetsNow']>;
+  // Before the sets are taken: a replica marked down from then on does not vote (`Votes`).
+  const since = engine.now();
   try {
     found = engine.replicaSetsNow(key);
   } catch (error) {
     return Promise.reject(asError(error));
   }
-  if (!isArray(found)) return found.then((sets) => proposeTo(engine, key, ttl, round, sets, op));
-  return proposeTo(engine, key, ttl, round, found, op);
+  if (!isArray(found)) {
+    return found.then((sets) => proposeTo(engine, key, ttl, round, sets, op, since));
+  }
+  return proposeTo(engine, key, ttl, round, found, op, since);
 }
 
-/** @param op - `q`, or `Q` to mark the caller waiting where the key is held */
+/**
+ * @param op - `q`, or `Q` to mark the caller waiting where the key is held
+ * @param since - when the sets were taken
+ */
 function proposeTo(
   engine: LockEngine,
   key: string,
@@ -206,6 +213,7 @@ function proposeTo(
   round: number,
   sets: readonly ReplicaSet<RedisNode>[],
   op: string,
+  since: number,
 ): Promise<Lock | number> {
   const proposal: Proposal = {
     sets,
@@ -216,7 +224,7 @@ function proposeTo(
     asked: firstAsked(sets),
     votes: {
       granted: [],
-      generations: new Map(votersOf(sets).map((node) => [node, node.generation])),
+      since,
       stale: [],
       heldFor: -1,
       above: 0,
@@ -259,7 +267,7 @@ async function otherVoters(
     // Voters of the sets as taken, still in the run they were in (found in the simulator,
     // `pnpm sim --replicas 3 --seed 807`: one had restarted empty meanwhile and took the op).
     const rest = votersOf(sets).filter(
-      (node) => !asked.includes(node) && node.generation === votes.generations.get(node),
+      (node) => !asked.includes(node) && node.lostAt < votes.since,
     );
     if (rest.length > 0) {
       asked.push(...rest);
