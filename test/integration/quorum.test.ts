@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, SettingsMismatchError, type LockClient } from '@shardlock/core';
 import { HashRing } from '@shardlock/ring';
 import { LinkProxy } from '../harness/index.js';
@@ -31,6 +31,24 @@ async function quorumClient(options: Parameters<Cluster['client']>[0] = {}): Pro
   return client;
 }
 
+/** Proxies the tests opened; each test's are closed after it. */
+const opened: LinkProxy[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((proxy) => proxy.close()));
+});
+
+/** Each node behind its own {@link LinkProxy} (a link one client sees), closed after the test. */
+async function proxiesFor(nodes: readonly { port: number }[]): Promise<LinkProxy[]> {
+  const proxies = await Promise.all(nodes.map((node) => LinkProxy.start({ port: node.port })));
+  opened.push(...proxies);
+  return proxies;
+}
+
+/** Node specs `n0`, `n1`, … for these ports (servers or proxies). */
+function specsOf(ports: readonly { port: number }[]): { id: string; port: number }[] {
+  return ports.map((p, i) => ({ id: `n${i}`, port: p.port }));
+}
+
 /** Whether `key`'s three replicas on n0–n3 include n3 (so an addition of n3 moves it). */
 function movesTo(key: string): boolean {
   return new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: 4096 }).owners(key, 3).includes('n3');
@@ -51,7 +69,7 @@ async function counters(): Promise<bigint[]> {
 describe('quorum mode: options', () => {
   it('takes 1, 3 or 5 replicas, and no more than the nodes', async () => {
     const nodes = await c.start(3);
-    const specs = nodes.map((node, i) => ({ id: `n${i}`, port: node.port }));
+    const specs = specsOf(nodes);
     for (const replicas of [0, 2, 4, 7, 3.5, '3']) {
       expect(c.construct({ nodes: specs, replicas: replicas as never })).toBeInstanceOf(
         InvalidArgumentError,
@@ -283,38 +301,34 @@ describe('quorum mode: grants', () => {
 
   it('acquireMany never returns a group with a lock whose validity ran out while another key took longer', async () => {
     const nodes = await c.start(5);
-    const proxies = await Promise.all(nodes.map((node) => LinkProxy.start({ port: node.port })));
-    try {
-      const ids = ['n0', 'n1', 'n2', 'n3', 'n4'];
-      const owners = (k: string): string[] => new HashRing(ids, { vnodes: 4096 }).owners(k, 3);
-      // b is asked of n0 (whose link hangs) first and has n1 (whose counter is far ahead) third:
-      // its attempt waits out a command timeout, then proposes again with a new send time.
-      // a lives on n2–n4 alone and is granted at once. (Found in the simulator.)
-      const b = keyWhere('b', (k) => owners(k).slice(0, 2).includes('n0') && owners(k)[2] === 'n1');
-      const a = keyWhere('a', (k) => owners(k).every((id) => !['n0', 'n1'].includes(id)));
-      const client = c.client({
-        ...Q3,
-        restartQuarantine: true,
-        commandTimeout: 300,
-        nodes: proxies.map((proxy, i) => ({ id: `n${i}`, port: proxy.port })),
-      });
-      await connected(client);
-      await c.raw(nodes[1]!).set('shardlock:fence', String(BigInt(Date.now() + 3_600_000) * 1000n));
-      // n0 hangs from 250 ms before the call: still up when b's first attempt asks it, found
-      // down (PINGs time out) before that attempt's command timeout ends, so b's second round,
-      // after a's lease has run out, is granted at once on n1 and its other replica.
-      proxies[0]!.set('both', 'blackhole');
-      await sleep(250);
-      const group = await client.acquireMany([a, b], {
-        ttl: 250,
-        retry: { attempts: 20, delay: 50 },
-      });
-      expect(group.locks.map((lock) => lock.isValid())).toEqual([true, true]);
-      await group.release();
-      proxies[0]!.heal();
-    } finally {
-      await Promise.all(proxies.map((proxy) => proxy.close()));
-    }
+    const proxies = await proxiesFor(nodes);
+    const ids = ['n0', 'n1', 'n2', 'n3', 'n4'];
+    const owners = (k: string): string[] => new HashRing(ids, { vnodes: 4096 }).owners(k, 3);
+    // b is asked of n0 (whose link hangs) first and has n1 (whose counter is far ahead) third:
+    // its attempt waits out a command timeout, then proposes again with a new send time.
+    // a lives on n2–n4 alone and is granted at once. (Found in the simulator.)
+    const b = keyWhere('b', (k) => owners(k).slice(0, 2).includes('n0') && owners(k)[2] === 'n1');
+    const a = keyWhere('a', (k) => owners(k).every((id) => !['n0', 'n1'].includes(id)));
+    const client = c.client({
+      ...Q3,
+      restartQuarantine: true,
+      commandTimeout: 300,
+      nodes: specsOf(proxies),
+    });
+    await connected(client);
+    await c.raw(nodes[1]!).set('shardlock:fence', String(BigInt(Date.now() + 3_600_000) * 1000n));
+    // n0 hangs from 250 ms before the call: still up when b's first attempt asks it, found
+    // down (PINGs time out) before that attempt's command timeout ends, so b's second round,
+    // after a's lease has run out, is granted at once on n1 and its other replica.
+    proxies[0]!.set('both', 'blackhole');
+    await sleep(250);
+    const group = await client.acquireMany([a, b], {
+      ttl: 250,
+      retry: { attempts: 20, delay: 50 },
+    });
+    expect(group.locks.map((lock) => lock.isValid())).toEqual([true, true]);
+    await group.release();
+    proxies[0]!.heal();
   });
 
   it('acquireMany and withLock work on a majority', async () => {
@@ -440,37 +454,33 @@ describe('quorum mode with 5 replicas', () => {
 describe('quorum mode: membership changes', () => {
   it('while an addition rolls out, a client that applied it and one that has not never both hold a key', async () => {
     const nodes = await c.start(4);
-    const proxies = await Promise.all(nodes.map((node) => LinkProxy.start({ port: node.port })));
-    try {
-      const specs = nodes.map((node, i) => ({ id: `n${i}`, port: node.port }));
-      const early = c.client({
-        ...Q3,
-        nodes: proxies.slice(0, 3).map((proxy, i) => ({ id: `n${i}`, port: proxy.port })),
-      });
-      const late = c.client({ ...Q3, nodes: specs.slice(0, 3) });
-      await connected(early);
-      await connected(late);
-      await early.addNode({ id: 'n3', port: proxies[3]!.port });
-      // A key whose replica set takes in n3; `early` loses its link to a node y in both the old
-      // and the new set, so its new-set majority is {x, n3}, disjoint from the old-set
-      // majority {y, z} that `late` (not applied yet) may use. Joint consensus makes `early`
-      // win a majority of the old set too, which `late` then cannot.
-      const key = keyWhere('moved', movesTo);
-      const before = new HashRing(['n0', 'n1', 'n2'], { vnodes: 4096 }).owners(key, 3);
-      const after = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: 4096 }).owners(key, 3);
-      const y = before.find((id) => after.includes(id))!;
-      proxies[Number(y.slice(1))]!.set('both', 'blackhole');
-      await until(() => early.stats().find((s) => s.id === y)!.state !== 'up', 3_000);
-      const lock = await early.acquire(key, { ttl: 300 });
-      expect(lock.nodeIds).not.toContain(y);
-      expect(lock.nodeIds).toContain('n3');
-      const refused = await outcome(late.acquire(key, NO_RETRY), 5_000);
-      expect(refused.kind === 'error' && codeOf(refused.error)).toBe('ERR_LOCK_TIMEOUT');
-      await lock.release();
-      for (const proxy of proxies) proxy.heal();
-    } finally {
-      await Promise.all(proxies.map((proxy) => proxy.close()));
-    }
+    const proxies = await proxiesFor(nodes);
+    const specs = specsOf(nodes);
+    const early = c.client({
+      ...Q3,
+      nodes: specsOf(proxies.slice(0, 3)),
+    });
+    const late = c.client({ ...Q3, nodes: specs.slice(0, 3) });
+    await connected(early);
+    await connected(late);
+    await early.addNode({ id: 'n3', port: proxies[3]!.port });
+    // A key whose replica set takes in n3; `early` loses its link to a node y in both the old
+    // and the new set, so its new-set majority is {x, n3}, disjoint from the old-set
+    // majority {y, z} that `late` (not applied yet) may use. Joint consensus makes `early`
+    // win a majority of the old set too, which `late` then cannot.
+    const key = keyWhere('moved', movesTo);
+    const before = new HashRing(['n0', 'n1', 'n2'], { vnodes: 4096 }).owners(key, 3);
+    const after = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: 4096 }).owners(key, 3);
+    const y = before.find((id) => after.includes(id))!;
+    proxies[Number(y.slice(1))]!.set('both', 'blackhole');
+    await until(() => early.stats().find((s) => s.id === y)!.state !== 'up', 3_000);
+    const lock = await early.acquire(key, { ttl: 300 });
+    expect(lock.nodeIds).not.toContain(y);
+    expect(lock.nodeIds).toContain('n3');
+    const refused = await outcome(late.acquire(key, NO_RETRY), 5_000);
+    expect(refused.kind === 'error' && codeOf(refused.error)).toBe('ERR_LOCK_TIMEOUT');
+    await lock.release();
+    for (const proxy of proxies) proxy.heal();
   });
 });
 
@@ -480,44 +490,40 @@ describe('quorum mode: a node that goes down while it is being added', () => {
     // ends once n3 is back, and `late` has not added it yet. `late`, cut off from one replica,
     // held the key on {y, r} of the old set; `early` was granted it on {n3, x} of the new one.
     const nodes = await c.start(4);
-    const proxies = await Promise.all(nodes.map((node) => LinkProxy.start({ port: node.port })));
-    try {
-      const specs = nodes.map((node, i) => ({ id: `n${i}`, port: node.port }));
-      const early = await quorumClient({ nodes: specs.slice(0, 3), restartQuarantine: false });
-      const late = await quorumClient({
-        nodes: proxies.slice(0, 3).map((proxy, i) => ({ id: `n${i}`, port: proxy.port })),
-        restartQuarantine: false,
-      });
-      const ended = events(early, 'handoffEnd');
-      await early.addNode(specs[3]!);
-      await c.nodes[3]!.kill();
-      await until(() => early.stats().find((s) => s.id === 'n3')!.state !== 'up', 3_000);
-      const refused = await outcome(late.addNode(specs[3]!), 5_000);
-      expect(refused.kind === 'error' && codeOf(refused.error)).toBe('ERR_NODE_UNAVAILABLE');
-      // `early`'s window cannot end while n3 is down (its fence sync needs n3); it ends soon
-      // after n3 is back, while `late` has still not added it.
-      await c.nodes[3]!.restartEmpty();
-      await until(() => early.stats().find((s) => s.id === 'n3')!.state === 'up', 5_000);
-      await until(() => ended.length > 0, 5_000);
+    const proxies = await proxiesFor(nodes);
+    const specs = specsOf(nodes);
+    const early = await quorumClient({ nodes: specs.slice(0, 3), restartQuarantine: false });
+    const late = await quorumClient({
+      nodes: specsOf(proxies.slice(0, 3)),
+      restartQuarantine: false,
+    });
+    const ended = events(early, 'handoffEnd');
+    await early.addNode(specs[3]!);
+    await c.nodes[3]!.kill();
+    await until(() => early.stats().find((s) => s.id === 'n3')!.state !== 'up', 3_000);
+    const refused = await outcome(late.addNode(specs[3]!), 5_000);
+    expect(refused.kind === 'error' && codeOf(refused.error)).toBe('ERR_NODE_UNAVAILABLE');
+    // `early`'s window cannot end while n3 is down (its fence sync needs n3); it ends soon
+    // after n3 is back, while `late` has still not added it.
+    await c.nodes[3]!.restartEmpty();
+    await until(() => early.stats().find((s) => s.id === 'n3')!.state === 'up', 5_000);
+    await until(() => ended.length > 0, 5_000);
 
-      // A key n3 takes in first: the new set is [n3, x, y], the old [x, y, r]. `late` loses its
-      // link to x, so it holds the key on {y, r}; `early` asks n3 and x first.
-      const newRing = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: 4096 });
-      const key = keyWhere('rejoined', (k) => newRing.owners(k, 1)[0] === 'n3');
-      const x = preference(key)[0]!;
-      proxies[index(x)]!.set('both', 'blackhole');
-      await until(() => late.stats().find((s) => s.id === x)!.state !== 'up', 3_000);
-      const held = await late.acquire(key, NO_RETRY);
-      expect(held.nodeIds).not.toContain(x);
-      const got = await outcome(early.tryAcquire(key), 5_000);
-      const seen = got.kind === 'value' ? (got.value === null ? 'refused' : 'granted') : got.kind;
-      expect(seen, `late holds ${key} on ${held.nodeIds.join(', ')}`).not.toBe('granted');
-      expect(held.isValid()).toBe(true);
-      for (const proxy of proxies) proxy.heal();
-      await held.release();
-    } finally {
-      await Promise.all(proxies.map((proxy) => proxy.close()));
-    }
+    // A key n3 takes in first: the new set is [n3, x, y], the old [x, y, r]. `late` loses its
+    // link to x, so it holds the key on {y, r}; `early` asks n3 and x first.
+    const newRing = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: 4096 });
+    const key = keyWhere('rejoined', (k) => newRing.owners(k, 1)[0] === 'n3');
+    const x = preference(key)[0]!;
+    proxies[index(x)]!.set('both', 'blackhole');
+    await until(() => late.stats().find((s) => s.id === x)!.state !== 'up', 3_000);
+    const held = await late.acquire(key, NO_RETRY);
+    expect(held.nodeIds).not.toContain(x);
+    const got = await outcome(early.tryAcquire(key), 5_000);
+    const seen = got.kind === 'value' ? (got.value === null ? 'refused' : 'granted') : got.kind;
+    expect(seen, `late holds ${key} on ${held.nodeIds.join(', ')}`).not.toBe('granted');
+    expect(held.isValid()).toBe(true);
+    for (const proxy of proxies) proxy.heal();
+    await held.release();
   });
 });
 
@@ -527,50 +533,46 @@ describe('quorum mode: a client that cannot reach the node it is adding', () => 
     // cut off from n3 while `early` added it; `early`'s window ended, and `late`, still
     // adding n3, granted a key on the old set alone while `early` held it on the new one.
     const nodes = await c.start(4);
-    const proxies = await Promise.all(nodes.map((node) => LinkProxy.start({ port: node.port })));
-    try {
-      const specs = nodes.map((node, i) => ({ id: `n${i}`, port: node.port }));
-      // Leases that outlast the checks below (every client of a cluster shares maxTtl).
-      const leases = { restartQuarantine: false, maxTtl: 2_000, defaultTtl: 2_000 };
-      const early = await quorumClient({ nodes: specs.slice(0, 3), ...leases });
-      const late = await quorumClient({
-        nodes: proxies.slice(0, 3).map((proxy, i) => ({ id: `n${i}`, port: proxy.port })),
-        ...leases,
-      });
-      proxies[3]!.set('both', 'blackhole');
-      const ended = events(early, 'handoffEnd');
-      await early.addNode(specs[3]!);
-      // `late`'s addNode fails while n3 is out of its reach; its operator retries it.
-      const adding = (async (): Promise<boolean> => {
-        for (let i = 0; i < 1_000; i++) {
-          const done = await late.addNode({ id: 'n3', port: proxies[3]!.port }).then(
-            () => true,
-            () => sleep(20).then(() => false),
-          );
-          if (done) return true;
-        }
-        return false;
-      })();
-      await until(() => ended.length > 0, 15_000);
+    const proxies = await proxiesFor(nodes);
+    const specs = specsOf(nodes);
+    // Leases that outlast the checks below (every client of a cluster shares maxTtl).
+    const leases = { restartQuarantine: false, maxTtl: 2_000, defaultTtl: 2_000 };
+    const early = await quorumClient({ nodes: specs.slice(0, 3), ...leases });
+    const late = await quorumClient({
+      nodes: specsOf(proxies.slice(0, 3)),
+      ...leases,
+    });
+    proxies[3]!.set('both', 'blackhole');
+    const ended = events(early, 'handoffEnd');
+    await early.addNode(specs[3]!);
+    // `late`'s addNode fails while n3 is out of its reach; its operator retries it.
+    const adding = (async (): Promise<boolean> => {
+      for (let i = 0; i < 1_000; i++) {
+        const done = await late.addNode({ id: 'n3', port: proxies[3]!.port }).then(
+          () => true,
+          () => sleep(20).then(() => false),
+        );
+        if (done) return true;
+      }
+      return false;
+    })();
+    await until(() => ended.length > 0, 15_000);
 
-      // A key n3 takes in first: the new set is [n3, x, y], the old [x, y, r]. `early` holds
-      // it on {n3, x}; `late` loses its link to x, so the old set alone would give it {y, r}.
-      const newRing = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: 4096 });
-      const key = keyWhere('adding', (k) => newRing.owners(k, 1)[0] === 'n3');
-      const x = newRing.owners(key, 2)[1]!;
-      const held = await early.acquire(key);
-      expect(held.nodeIds.sort()).toEqual(['n3', x].sort());
-      proxies[index(x)]!.set('both', 'blackhole');
-      await until(() => late.stats().find((s) => s.id === x)!.state !== 'up', 3_000);
-      const got = await outcome(late.tryAcquire(key), 5_000);
-      const seen = got.kind === 'value' ? (got.value === null ? 'refused' : 'granted') : got.kind;
-      expect(seen, `early holds ${key} on ${held.nodeIds.join(', ')}`).not.toBe('granted');
-      await held.release();
-      for (const proxy of proxies) proxy.heal();
-      expect(await adding).toBe(true);
-    } finally {
-      await Promise.all(proxies.map((proxy) => proxy.close()));
-    }
+    // A key n3 takes in first: the new set is [n3, x, y], the old [x, y, r]. `early` holds
+    // it on {n3, x}; `late` loses its link to x, so the old set alone would give it {y, r}.
+    const newRing = new HashRing(['n0', 'n1', 'n2', 'n3'], { vnodes: 4096 });
+    const key = keyWhere('adding', (k) => newRing.owners(k, 1)[0] === 'n3');
+    const x = newRing.owners(key, 2)[1]!;
+    const held = await early.acquire(key);
+    expect(held.nodeIds.sort()).toEqual(['n3', x].sort());
+    proxies[index(x)]!.set('both', 'blackhole');
+    await until(() => late.stats().find((s) => s.id === x)!.state !== 'up', 3_000);
+    const got = await outcome(late.tryAcquire(key), 5_000);
+    const seen = got.kind === 'value' ? (got.value === null ? 'refused' : 'granted') : got.kind;
+    expect(seen, `early holds ${key} on ${held.nodeIds.join(', ')}`).not.toBe('granted');
+    await held.release();
+    for (const proxy of proxies) proxy.heal();
+    expect(await adding).toBe(true);
   });
 });
 
@@ -581,60 +583,52 @@ describe('quorum mode: a replica that restarted while a grant was being asked', 
     // the attempt; one had restarted empty meanwhile, took the op, and its vote made the
     // majority, with a fence below the last grant's.
     await c.start(3);
-    const proxies = await Promise.all(c.nodes.map((node) => LinkProxy.start({ port: node.port })));
-    try {
-      const client = await quorumClient({
-        nodes: proxies.map((proxy, i) => ({ id: `n${i}`, port: proxy.port })),
-        commandTimeout: 2_000,
-        maxTtl: 5_000,
-        defaultTtl: 5_000,
-      });
-      const [, second, third] = preference('k');
-      proxies[index(second!)]!.set('down', 'blackhole');
-      const acquiring = outcome(client.acquire('k', NO_RETRY), 10_000);
-      await sleep(50);
-      const stat = (): { state: string; generation: number } =>
-        client.stats().find((s) => s.id === third)!;
-      const before = stat().generation;
-      await c.nodes[index(third!)]!.restartEmpty();
-      await until(() => stat().generation > before && stat().state === 'quarantined', 1_500);
-      const got = await acquiring;
-      const on = got.kind === 'value' ? got.value.nodeIds : [];
-      expect(on, 'a grant counted the restarted replica').not.toContain(third);
-      expect(on).not.toContain(second);
-      for (const proxy of proxies) proxy.heal();
-    } finally {
-      await Promise.all(proxies.map((proxy) => proxy.close()));
-    }
+    const proxies = await proxiesFor(c.nodes);
+    const client = await quorumClient({
+      nodes: specsOf(proxies),
+      commandTimeout: 2_000,
+      maxTtl: 5_000,
+      defaultTtl: 5_000,
+    });
+    const [, second, third] = preference('k');
+    proxies[index(second!)]!.set('down', 'blackhole');
+    const acquiring = outcome(client.acquire('k', NO_RETRY), 10_000);
+    await sleep(50);
+    const stat = (): { state: string; generation: number } =>
+      client.stats().find((s) => s.id === third)!;
+    const before = stat().generation;
+    await c.nodes[index(third!)]!.restartEmpty();
+    await until(() => stat().generation > before && stat().state === 'quarantined', 1_500);
+    const got = await acquiring;
+    const on = got.kind === 'value' ? got.value.nodeIds : [];
+    expect(on, 'a grant counted the restarted replica').not.toContain(third);
+    expect(on).not.toContain(second);
+    for (const proxy of proxies) proxy.heal();
   });
 });
 
 describe('quorum mode: partitions only some clients see', () => {
   it('a client cut off from one replica still locks; one cut off from two cannot take a held key nor a free one', async () => {
     const nodes = await c.start(3);
-    const proxies = await Promise.all(nodes.map((node) => LinkProxy.start({ port: node.port })));
-    try {
-      const cut = c.client({
-        ...Q3,
-        nodes: proxies.map((proxy, i) => ({ id: `n${i}`, port: proxy.port })),
-      });
-      await connected(cut);
-      const other = await quorumClient();
-      proxies[0]!.set('both', 'blackhole');
-      const one = await cut.acquire('a', NO_RETRY);
-      expect(one.nodeIds.sort()).toEqual(['n1', 'n2']);
-      await one.release();
-      const held = await other.acquire('b', { ttl: 300 });
-      proxies[1]!.set('both', 'blackhole');
-      for (const key of ['b', 'c']) {
-        const result = await outcome(cut.acquire(key, NO_RETRY), 5_000);
-        expect(result.kind).toBe('error');
-      }
-      expect(held.isValid()).toBe(true);
-      for (const proxy of proxies) proxy.heal();
-      await held.release();
-    } finally {
-      await Promise.all(proxies.map((proxy) => proxy.close()));
+    const proxies = await proxiesFor(nodes);
+    const cut = c.client({
+      ...Q3,
+      nodes: specsOf(proxies),
+    });
+    await connected(cut);
+    const other = await quorumClient();
+    proxies[0]!.set('both', 'blackhole');
+    const one = await cut.acquire('a', NO_RETRY);
+    expect(one.nodeIds.sort()).toEqual(['n1', 'n2']);
+    await one.release();
+    const held = await other.acquire('b', { ttl: 300 });
+    proxies[1]!.set('both', 'blackhole');
+    for (const key of ['b', 'c']) {
+      const result = await outcome(cut.acquire(key, NO_RETRY), 5_000);
+      expect(result.kind).toBe('error');
     }
+    expect(held.isValid()).toBe(true);
+    for (const proxy of proxies) proxy.heal();
+    await held.release();
   });
 });
