@@ -206,12 +206,9 @@ export class Lock implements AsyncDisposable {
       );
     if (refused) this.markLost('not-owner');
     const failure = results.find((result) => result.status === 'rejected');
-    // Refused, failed, or lost while the replies travelled: what this extend placed or
-    // renewed is believed by nobody (released meanwhile: the release also went to `added`).
-    if (
-      (this.#state as LockState) !== 'released' &&
-      (refused || failure !== undefined || !this.#isHeld())
-    ) {
+    // Refused or lost (also while the replies travelled), or failed: what this extend placed
+    // or renewed is believed by nobody (released meanwhile: the release also went to `added`).
+    if (this.#isLost() || (failure !== undefined && this.#isHeld())) {
       this.#takeBack(held, added, results);
     }
     if (refused) {
@@ -256,7 +253,7 @@ export class Lock implements AsyncDisposable {
         result.status === 'fulfilled' && (i < held.length ? result.value === 1 : result.value > 0)
       );
     };
-    const lost = this.#state === 'lost';
+    const lost = this.#isLost();
     const later = held.filter((_, i) => took(i));
     added.forEach((node, i) => {
       if (!took(held.length + i)) return;
@@ -423,6 +420,10 @@ export class Lock implements AsyncDisposable {
   // still true after it.
   #isHeld(): boolean {
     return this.#state === 'held';
+  }
+
+  #isLost(): boolean {
+    return this.#state === 'lost';
   }
 
   /** Releases the lock; for `await using`. */

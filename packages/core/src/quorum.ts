@@ -115,7 +115,7 @@ interface Votes {
    */
   readonly since: number;
   /** Replicas that took the op after they went down and came back: released, not counted. */
-  readonly stale: RedisNode[];
+  stale: RedisNode[] | undefined;
   /** The longest remaining lease of another holder; −1 when none holds the key. */
   heldFor: number;
   /** The highest counter of a replica that found the proposal too low; 0 when none. */
@@ -136,7 +136,7 @@ function ask(
       const node = nodes[i]!;
       if (reply instanceof Error) votes.failure ??= reply;
       else if (node.lostAt >= votes.since) {
-        if (typeof reply === 'number' && reply > 0) votes.stale.push(node);
+        if (typeof reply === 'number' && reply > 0) (votes.stale ??= []).push(node);
       } else count(engine, node, key, reply, votes);
     });
   });
@@ -225,7 +225,7 @@ function proposeTo(
     votes: {
       granted: [],
       since,
-      stale: [],
+      stale: undefined,
       heldFor: -1,
       above: 0,
       failure: undefined,
@@ -288,7 +288,7 @@ function decide(
 ): Promise<Lock | number> | Lock | number {
   const { sets, asked, votes, token, fence, sentAt } = proposal;
   engine.sawFence(Math.max(fence, votes.above));
-  if (votes.stale.length > 0) engine.releaseToken(votes.stale, key, token);
+  if (votes.stale !== undefined) engine.releaseToken(votes.stale, key, token);
   if (won) {
     const lease = new QuorumLease(votes.granted, sets, asked, engine.options.restartQuarantine);
     return engine.believable(

@@ -15,15 +15,19 @@ import { ringOf, type View } from './views.js';
  */
 export class PendingAdds {
   readonly #adds = new Map<string, { weight: number; waiting: boolean; failedUntil: number }>();
-  #ring: HashRing | undefined;
-  #builtFor: View | undefined;
-  #builtWith = '';
+  /** Rises with every change of what counts; the ring is built again only then. */
+  #version = 0;
+  /** The earliest `failedUntil` still ahead: until then, nothing stops counting by time. */
+  #expiresAt = Number.POSITIVE_INFINITY;
+  #built:
+    { version: number; current: View; waiting: boolean; ring: HashRing | undefined } | undefined;
 
   /** `addNode(id)` began. */
   started(id: string, weight: number): void {
     const add = this.#adds.get(id);
     if (add === undefined) this.#adds.set(id, { weight, waiting: true, failedUntil: 0 });
     else add.waiting = true;
+    this.#version++;
   }
 
   /** `addNode(id)` failed: it counts until `until`, and meanwhile while a new call waits. */
@@ -32,11 +36,13 @@ export class PendingAdds {
     if (add === undefined) return;
     add.waiting = false;
     add.failedUntil = until;
+    this.#expiresAt = Math.min(this.#expiresAt, until);
+    this.#version++;
   }
 
   /** The node joined: the current view has it. */
   joined(id: string): void {
-    this.#adds.delete(id);
+    if (this.#adds.delete(id)) this.#version++;
   }
 
   /** ms from `now` until a failed add of `id` stops counting (0 when it does not). */
@@ -46,24 +52,37 @@ export class PendingAdds {
 
   /**
    * The ring of `current` with the nodes that count now: those that failed less than a window
-   * ago, and with `waiting`, those whose call waits; `undefined` when none does.
+   * ago, and with `waiting`, those whose call waits; `undefined` when none does. Built only
+   * when what counts changed: nothing is allocated on a route otherwise.
    */
   ring(current: View, now: number, vnodes: number, waiting: boolean): HashRing | undefined {
     if (this.#adds.size === 0) return undefined;
-    const ids: string[] = [];
+    if (now >= this.#expiresAt) this.#expire(now);
+    const built = this.#built;
+    if (
+      built?.version === this.#version &&
+      built.current === current &&
+      built.waiting === waiting
+    ) {
+      return built.ring;
+    }
+    let members: Map<string, number> | undefined;
     for (const [id, add] of this.#adds) {
-      if (now < add.failedUntil || (waiting && add.waiting)) ids.push(id);
+      if (!(now < add.failedUntil || (waiting && add.waiting)) || current.members.has(id)) continue;
+      (members ??= new Map(current.members)).set(id, add.weight);
+    }
+    const ring = members === undefined ? undefined : ringOf({ members }, new Set(), vnodes);
+    this.#built = { version: this.#version, current, waiting, ring };
+    return ring;
+  }
+
+  /** A failed add's window ended: it stops counting, and is forgotten unless a call waits. */
+  #expire(now: number): void {
+    this.#expiresAt = Number.POSITIVE_INFINITY;
+    for (const [id, add] of this.#adds) {
+      if (now < add.failedUntil) this.#expiresAt = Math.min(this.#expiresAt, add.failedUntil);
       else if (!add.waiting) this.#adds.delete(id);
     }
-    if (ids.length === 0) return undefined;
-    const key = ids.join('\n');
-    if (this.#ring === undefined || this.#builtFor !== current || this.#builtWith !== key) {
-      const members = new Map(current.members);
-      for (const id of ids) if (!members.has(id)) members.set(id, this.#adds.get(id)!.weight);
-      this.#ring = ringOf({ members }, new Set(), vnodes);
-      this.#builtFor = current;
-      this.#builtWith = key;
-    }
-    return this.#ring;
+    this.#version++;
   }
 }

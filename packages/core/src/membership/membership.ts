@@ -181,13 +181,16 @@ export class Membership<T> {
       throw new Stalled('this process stalled: its view of the nodes is stale');
     }
     const sets = [this.#replicaSet(this.#ring, key, now)];
+    for (const h of this.#handoffs) if (h.ring !== undefined) this.#addSet(sets, h.ring, key, now);
     const adding = this.#adding.ring(this.#current, now, this.#vnodes, true);
-    for (const ring of [...this.#handoffs.map((h) => h.ring), adding]) {
-      if (ring === undefined) continue;
-      const set = this.#replicaSet(ring, key, now);
-      if (!sets.some((other) => sameMembers(other, set))) sets.push(set);
-    }
+    if (adding !== undefined) this.#addSet(sets, adding, key, now);
     return sets;
+  }
+
+  /** Adds `key`'s set on `ring` to `sets` unless one has the same members. */
+  #addSet(sets: ReplicaSet<T>[], ring: HashRing, key: string, now: number): void {
+    const set = this.#replicaSet(ring, key, now);
+    if (!sets.some((other) => sameMembers(other, set))) sets.push(set);
   }
 
   #replicaSet(ring: HashRing, key: string, now: number): ReplicaSet<T> {
