@@ -793,6 +793,52 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // n2 hung through n3's removal, so its record kept n3 serving. A client started later
+    // read n2 as it resumed and n0 570 ms after: n2's entry, aged as of its own reading,
+    // looked younger than n0's tombstone, and the client refused to start, and so the add
+    // the operator asked of it (late clients).
+    'seed 815, schedule 25,221: a record read long before the start taken as fresh (late clients)',
+    {
+      seed: -8,
+      scale: 1,
+      nodes: 3,
+      clients: 2,
+      workers: 2,
+      skews: [-1, -16, -12, -18, 1, 8, -18, -12, 11],
+      faults: [
+        {
+          at: 880,
+          type: 'late',
+          settings: 'same',
+          hangs: {
+            node: 6,
+            duration: 578,
+            change: { after: 52, type: 'add', lags: [26, 166, 139, 114, 111, 51, 57, 137] },
+          },
+        },
+        {
+          at: 328,
+          type: 'late',
+          settings: 'maxTtl',
+          hangs: {
+            node: 2,
+            duration: 1016,
+            change: { after: 272, type: 'remove', lags: [60, 188, 156, 0, 136, 131, 190, 182] },
+          },
+        },
+        {
+          at: 50,
+          type: 'add',
+          lags: [185, 44, 109, 104, 90, 5, 192, 26],
+          twice: 1,
+          back: true,
+          hangs: { after: 63, duration: 38 },
+        },
+        { at: 933, type: 'kill', node: 1, downFor: 649, lateAfter: 77 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

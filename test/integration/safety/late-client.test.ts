@@ -4,6 +4,7 @@ import { HashRing } from '@shardlock/ring';
 import { nodeSpecs } from '../../harness/index.js';
 import { until } from '../../support/redis.js';
 import {
+  FAST,
   codeOf,
   connected,
   describeError,
@@ -307,5 +308,57 @@ describe('simulator finding: a removal asked of a client that is still starting'
     const started = await outcome(ready(b), 5_000);
     expect(started.kind === 'error' ? describeError(started.error) : started.kind).toBe('value');
     expect(await outcome(removing, 5_000)).toEqual({ kind: 'value', value: undefined });
+  });
+});
+
+describe('simulator finding: a node that hung through a removal', () => {
+  // Found by `pnpm sim --seed 815` (schedule 25,221): n2 hung while the operator removed n1,
+  // so no tombstone reached it, and the clients that met n2 again only added what was
+  // missing. Its record went on saying n1 serves; a client started later with the current
+  // list, reading only n2's record (the other node hung), took n1 for a long-standing member
+  // missing from its list and refused to start, and so every change asked of it.
+  it('a client that met the node again writes the removal there', async () => {
+    await c.start(3);
+    const specs = nodeSpecs(c.nodes);
+    const a = c.client();
+    await connected(a);
+    const down = events(a, 'nodeDown');
+    const up = events(a, 'nodeUp');
+    c.nodes[2]!.pause();
+    await until(() => down.some((e) => e.nodeId === 'n2'), 5_000);
+    await a.removeNode('n1');
+    c.nodes[2]!.resume();
+    await until(() => up.some((e) => e.nodeId === 'n2'), 5_000);
+    await sleep(100);
+    expect(await c.raw(c.nodes[2]!).hget('shardlock:cluster', 'm:n1')).toMatch(/^1:r:\d+$/);
+
+    // Past the removal's window, a client started with the current list reads n2 alone.
+    await sleep(2 * FAST.maxTtl + 100);
+    c.nodes[0]!.pause();
+    const b = c.client({ nodes: [specs[0]!, specs[2]!] });
+    const started = await outcome(ready(b), 5_000);
+    c.nodes[0]!.resume();
+    expect(started.kind === 'error' ? describeError(started.error) : started.kind).toBe('value');
+  });
+
+  it('a client that reads the record before the tombstone lands reads it again', async () => {
+    await c.start(3);
+    const specs = nodeSpecs(c.nodes);
+    const a = c.client();
+    await connected(a);
+    const down = events(a, 'nodeDown');
+    c.nodes[2]!.pause();
+    await until(() => down.some((e) => e.nodeId === 'n2'), 5_000);
+    await a.removeNode('n1');
+    await sleep(2 * FAST.maxTtl + 100);
+    // B's hello waits in n2's socket and is answered as n2 resumes, ahead of A's next
+    // contact there; the other node hangs, so B decides on n2's record alone.
+    c.nodes[0]!.pause();
+    const b = c.client({ nodes: [specs[0]!, specs[2]!] });
+    await sleep(20);
+    c.nodes[2]!.resume();
+    const started = await outcome(ready(b), 5_000);
+    c.nodes[0]!.resume();
+    expect(started.kind === 'error' ? describeError(started.error) : started.kind).toBe('value');
   });
 });

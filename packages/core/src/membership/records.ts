@@ -5,6 +5,8 @@ export interface ReadRecord {
   readonly record: ClusterRecord;
   /** The recording server's time when it was read, µs. */
   readonly nowUs: number;
+  /** This client's time when it was read, ms. */
+  readonly readAt: number;
 }
 
 /** What the records of a cluster say, for a client about to serve with `ids`. */
@@ -34,23 +36,30 @@ interface Latest {
 
 /**
  * Reads the records of every node that answered. Each record's times are on its own node's
- * clock, so ages are taken per record, and for each id the youngest entry counts.
+ * clock, so ages are taken per record, as of `now` (a record read earlier is that much
+ * older: found in the simulator, `pnpm sim --seed 815`, where a start held back by a hung
+ * node took a serving entry read long before for younger than a later tombstone), and for
+ * each id the youngest entry counts.
  * @param records - one per node that answered
  * @param ids - this client's node ids
  * @param window - the handoff window, ms
+ * @param now - this client's time, ms
  */
 export function readRecords(
   records: readonly ReadRecord[],
   ids: readonly string[],
   window: number,
+  now: number,
   changing: ReadonlySet<string> = new Set(),
 ): RecordsReading {
   const latest = new Map<string, Latest>();
   let fresh = true;
-  for (const { record, nowUs } of records) {
+  for (const { record, nowUs, readAt } of records) {
     if (record.settings !== undefined || record.members.size > 0) fresh = false;
+    const since = now - readAt;
     for (const [id, entry] of record.members) {
-      const age = entry.sinceUs === 0 ? Number.POSITIVE_INFINITY : (nowUs - entry.sinceUs) / 1000;
+      const age =
+        entry.sinceUs === 0 ? Number.POSITIVE_INFINITY : (nowUs - entry.sinceUs) / 1000 + since;
       const before = latest.get(id);
       if (before === undefined || age < before.age) latest.set(id, { entry, age });
     }
