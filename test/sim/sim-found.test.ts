@@ -839,6 +839,56 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // Focused hunt with the fix put back (restarts, and clients started while a node hung).
+    // Two clients started while a node hung (619 and 783 ms); each start took the hellos it
+    // had read before the hang ended as read at the start, though n0 and n1 had each been
+    // failed over and back meanwhile: k1 was granted on n0 and on n1 at once (late clients).
+    'seed 901 (focused), schedule 20,319: a delayed start takes the hellos it read as fresh (late clients)',
+    {
+      seed: -1160709003,
+      scale: 1,
+      nodes: 2,
+      clients: 2,
+      workers: 3,
+      skews: [7, 18, 12, -12, -7, 2, -18, 15, -1],
+      faults: [
+        { at: 255, type: 'kill', node: 7, downFor: 39 },
+        { at: 1295, type: 'late', settings: 'same', hangs: { node: 0, duration: 416 } },
+        { at: 939, type: 'late', settings: 'same', hangs: { node: 7, duration: 783 } },
+        { at: 174, type: 'late', settings: 'same', hangs: { node: 6, duration: 619 } },
+      ],
+    },
+  ],
+  [
+    // Focused hunt with the fix put back (late clients with other settings, a node killed as
+    // they start). A client with another maxTtl read its only record from a node killed
+    // while a hung node held its start back; checking only the nodes up at the start, it
+    // started as if it had read none, and granted k1 (settings).
+    'seed 903 (focused), schedule 916: a start checks every record it read (settings)',
+    {
+      seed: -1863391061,
+      scale: 1,
+      nodes: 2,
+      clients: 3,
+      workers: 3,
+      skews: [4, 4, -13, -2, 18, 12, 16, -18, -16],
+      faults: [
+        { at: 965, type: 'late', settings: 'maxTtl', hangs: { node: 1, duration: 124 } },
+        { at: 965, type: 'kill', node: 6, downFor: 664 },
+        { at: 474, type: 'restart', node: 3, lateAt: 23 },
+        {
+          at: 778,
+          type: 'add',
+          lags: [167, 72, 149, 138, 196, 93, 171, 192],
+          twice: 2,
+          back: true,
+          dies: { after: 239, downFor: 1957 },
+          hangs: { after: 344, duration: 539 },
+        },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {
