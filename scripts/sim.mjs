@@ -1,12 +1,13 @@
-// `pnpm sim [--schedules <n>] [--seed <integer>] [--path <fast-check path>] [--replicas 3]`: the
-// deterministic simulator over many schedules (test/sim). Prints schedules per second; on a
-// failure, the schedule and the seed and path that replay it exactly.
+// `pnpm sim [--schedules <n>] [--seed <integer>] [--path <fast-check path>] [--replicas 3]
+// [--focus <name>]`: the deterministic simulator over many schedules (test/sim), or over one
+// focused shape of them (test/sim/focus.ts). Prints schedules per second; on a failure, the
+// schedule and the seed and path that replay it exactly.
 // `pnpm sim --trace '<schedule JSON>' [--grep <regexp>]`: one schedule, event by event.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
 const usage =
-  'usage: pnpm sim [--schedules <1–10000000; default 20000>] [--seed <integer; default: random>] [--path <replay path>] [--replicas <1 or 3; default 1>]\n       pnpm sim --trace <schedule JSON> [--grep <regexp>]';
+  'usage: pnpm sim [--schedules <1–10000000; default 20000>] [--seed <integer; default: random>] [--path <replay path>] [--replicas <1 or 3; default 1>] [--focus <name from test/sim/focus.ts>]\n       pnpm sim --trace <schedule JSON> [--grep <regexp>]';
 let values;
 try {
   // `pnpm sim -- --schedules 100` passes the `--` along: accept both forms.
@@ -20,6 +21,7 @@ try {
       trace: { type: 'string' },
       grep: { type: 'string' },
       replicas: { type: 'string', default: '1' },
+      focus: { type: 'string' },
       help: { type: 'boolean' },
     },
   }));
@@ -50,7 +52,9 @@ if (values.replicas !== '1' && values.replicas !== '3') {
 }
 
 if (values.trace === undefined) {
-  console.log(`sim: ${schedules} schedules, seed ${seed}, ${values.replicas} replica(s) per key`);
+  const shape =
+    values.focus === undefined ? `${values.replicas} replica(s) per key` : `focus ${values.focus}`;
+  console.log(`sim: ${schedules} schedules, seed ${seed}, ${shape}`);
 }
 const result = spawnSync('pnpm', ['exec', 'vitest', 'run', '--project', 'sim-long'], {
   stdio: 'inherit',
@@ -61,6 +65,7 @@ const result = spawnSync('pnpm', ['exec', 'vitest', 'run', '--project', 'sim-lon
     SHARDLOCK_SIM_SEED: String(seed),
     SHARDLOCK_SIM_MODE: values.replicas === '3' ? 'quorum' : 'one-owner',
     ...(values.path === undefined ? {} : { SHARDLOCK_SIM_PATH: values.path }),
+    ...(values.focus === undefined ? {} : { SHARDLOCK_SIM_FOCUS: values.focus }),
     ...(values.trace === undefined ? {} : { SHARDLOCK_SIM_TRACE: values.trace }),
     ...(values.grep === undefined ? {} : { SHARDLOCK_SIM_GREP: values.grep }),
   },

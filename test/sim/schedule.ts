@@ -165,10 +165,10 @@ const QUARANTINE = quarantineOf({
 const MAX_LAG = Math.floor(2 * BASE_TIMING.maxTtl - QUARANTINE);
 
 const at = fc.integer({ min: 50, max: 1_500 });
-const node = fc.nat({ max: 7 });
+export const node = fc.nat({ max: 7 });
 const lags = fc.array(fc.integer({ min: 0, max: MAX_LAG }), { minLength: 8, maxLength: 8 });
 
-const nodeFault = fc.oneof(
+export const nodeFault = fc.oneof(
   fc.record(
     {
       at,
@@ -258,12 +258,12 @@ const shortPause = fc.record({
   node,
   duration: shortHang,
 });
-const changeFault = changeFaults(
+export const changeFault = changeFaults(
   fc.integer({ min: 20, max: 900 }),
   fc.integer({ min: 20, max: 1_200 }),
 );
 
-const base = {
+export const base = {
   seed: fc.integer(),
   scale: fc.constantFrom(1, 1, 1, 6),
   // One or two nodes now and then: a client may then see every node fail over at once.

@@ -840,11 +840,11 @@ const found: readonly (readonly [string, Schedule])[] = [
     },
   ],
   [
-    // Focused hunt with the fix put back (restarts, and clients started while a node hung).
+    // `pnpm sim --focus late-hung --seed 901`, with the fix put back.
     // Two clients started while a node hung (619 and 783 ms); each start took the hellos it
     // had read before the hang ended as read at the start, though n0 and n1 had each been
     // failed over and back meanwhile: k1 was granted on n0 and on n1 at once (late clients).
-    'seed 901 (focused), schedule 20,319: a delayed start takes the hellos it read as fresh (late clients)',
+    'seed 901 (late-hung), schedule 20,319: a delayed start takes the hellos it read as fresh (late clients)',
     {
       seed: -1160709003,
       scale: 1,
@@ -861,11 +861,11 @@ const found: readonly (readonly [string, Schedule])[] = [
     },
   ],
   [
-    // Focused hunt with the fix put back (late clients with other settings, a node killed as
-    // they start). A client with another maxTtl read its only record from a node killed
-    // while a hung node held its start back; checking only the nodes up at the start, it
-    // started as if it had read none, and granted k1 (settings).
-    'seed 903 (focused), schedule 916: a start checks every record it read (settings)',
+    // `pnpm sim --focus late-settings --seed 903`, with the fix put back. A client with
+    // another maxTtl read its only record from a node killed while a hung node held its start
+    // back; checking only the nodes up at the start, it started as if it had read none, and
+    // granted k1 (settings).
+    'seed 903 (late-settings), schedule 916: a start checks every record it read (settings)',
     {
       seed: -1863391061,
       scale: 1,
@@ -886,6 +886,48 @@ const found: readonly (readonly [string, Schedule])[] = [
           dies: { after: 239, downFor: 1957 },
           hangs: { after: 344, duration: 539 },
         },
+      ],
+    },
+  ],
+  [
+    // `pnpm sim --focus two-restarts --seed 905`, with the fix put back. n1 and n2 were
+    // killed 68 ms apart and came back empty; the clients met them back at different times,
+    // and a window's route walked the ring without the node back but not trusted here yet:
+    // c3 and c1 were granted k0 at once (views).
+    "seed 905 (two-restarts), schedule 1,960: a window's route keeps nodes back but not trusted (views)",
+    {
+      seed: 635101394,
+      scale: 1,
+      nodes: 2,
+      clients: 3,
+      workers: 2,
+      skews: [-18, 20, -8, 18, -20, -4, 2, -19, -9],
+      faults: [
+        { at: 850, type: 'kill', node: 2, downFor: 405 },
+        { at: 918, type: 'kill', node: 1, downFor: 315 },
+        { at: 447, type: 'kill', node: 4, downFor: 126, lateAfter: 290 },
+      ],
+    },
+  ],
+  [
+    // `pnpm sim --focus short-pauses --seed 907`, with the fix put back. An extend's reply was
+    // lost in a pause; the extend ran when the node resumed, after its holder had given up,
+    // and kept the key held 1.4 s past the holder's last belief (lost replies).
+    "seed 907 (short-pauses), schedule 1,037: a late extend released at its lease's end (lost replies)",
+    {
+      seed: -1384955391,
+      scale: 6,
+      nodes: 4,
+      clients: 3,
+      workers: 2,
+      skews: [17, 4, -1, -17, -4, 1, 4, 13, -10],
+      faults: [
+        { at: 1562, type: 'pause', node: 1, duration: 145 },
+        { at: 152, type: 'pause', node: 5, duration: 284 },
+        { at: 722, type: 'pause', node: 5, duration: 173 },
+        { at: 1036, type: 'pause', node: 4, duration: 297 },
+        { at: 813, type: 'pause', node: 7, duration: 299 },
+        { at: 376, type: 'pause', node: 6, duration: 178 },
       ],
     },
   ],

@@ -14,7 +14,8 @@ const mode = process.env.SHARDLOCK_SIM_MODE === 'quorum' ? 'quorum' : 'one-owner
 
 if (trace === undefined) {
   it(`keeps every guarantee over ${runs} random schedules (seed ${seed})`, async () => {
-    console.log(await runSchedules(runs, seed, process.env.SHARDLOCK_SIM_PATH, mode));
+    const { SHARDLOCK_SIM_PATH: path, SHARDLOCK_SIM_FOCUS: focus } = process.env;
+    console.log(await runSchedules(runs, seed, path, mode, focus));
     expect(runs).toBeGreaterThan(0);
   }, 86_400_000);
 } else {

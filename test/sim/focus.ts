@@ -1,0 +1,139 @@
+import fc from 'fast-check';
+import { base, changeFault, node, nodeFault, type Schedule } from './schedule.js';
+
+// Focused schedules for hunts (`pnpm sim --focus <name>`): one shape of fault made often,
+// for the rules random schedules rarely reach. Each found a replay in sim-found with its fix
+// put back. Changing one changes what its seeds replay: add a new focus instead.
+
+const agreeingSkews = fc.array(fc.integer({ min: -20, max: 20 }), { minLength: 9, maxLength: 9 });
+
+const restartedNode = fc.record(
+  {
+    at: fc.integer({ min: 50, max: 900 }),
+    type: fc.constant('kill' as const),
+    node,
+    downFor: fc.integer({ min: 0, max: 300 }),
+  },
+  { requiredKeys: ['at', 'type', 'node', 'downFor'] },
+);
+const lateHeldBack = fc.record(
+  {
+    at: fc.integer({ min: 50, max: 1_300 }),
+    type: fc.constant('late' as const),
+    settings: fc.constant('same' as const),
+    hangs: fc.record(
+      { node, duration: fc.integer({ min: 100, max: 1_200 }) },
+      { requiredKeys: ['node', 'duration'] },
+    ),
+  },
+  { requiredKeys: ['at', 'type', 'settings', 'hangs'] },
+);
+
+/** Restarts, and clients started while a node hangs: their starts decide late. */
+const lateHung: fc.Arbitrary<Schedule> = fc.record({
+  ...base,
+  nodes: fc.integer({ min: 2, max: 4 }),
+  skews: agreeingSkews,
+  faults: fc
+    .tuple(
+      restartedNode,
+      lateHeldBack,
+      fc.array(fc.oneof(restartedNode, lateHeldBack, nodeFault), { maxLength: 2 }),
+    )
+    .map(([a, b, rest]) => [a, b, ...rest]),
+});
+
+/** A client with other settings, held back by a hung node, as another node dies. */
+const lateSettings: fc.Arbitrary<Schedule> = fc
+  .record({
+    ...base,
+    nodes: fc.integer({ min: 1, max: 3 }),
+    skews: agreeingSkews,
+    t: fc.integer({ min: 50, max: 1_200 }),
+    settings: fc.constantFrom('maxTtl' as const, 'vnodes' as const),
+    hang: fc.record({ node, duration: fc.integer({ min: 100, max: 1_200 }) }),
+    killAfter: fc.integer({ min: 0, max: 300 }),
+    killNode: node,
+    downFor: fc.integer({ min: 0, max: 800 }),
+    rest: fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 2 }),
+  })
+  .map(({ t, settings, hang, killAfter, killNode, downFor, rest, ...b }) => ({
+    ...b,
+    faults: [
+      { at: t, type: 'late' as const, settings, hangs: hang },
+      { at: t + killAfter, type: 'kill' as const, node: killNode, downFor },
+      ...rest,
+    ],
+  }));
+
+/** Two nodes restarted empty close together: clients see them back at different times. */
+const twoRestarts: fc.Arbitrary<Schedule> = fc
+  .record({
+    ...base,
+    nodes: fc.integer({ min: 2, max: 4 }),
+    skews: agreeingSkews,
+    t: fc.integer({ min: 50, max: 1_200 }),
+    a: node,
+    b: node,
+    gap: fc.integer({ min: 0, max: 300 }),
+    downA: fc.integer({ min: 0, max: 500 }),
+    downB: fc.integer({ min: 0, max: 500 }),
+    restart: fc.boolean(),
+    rest: fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 2 }),
+  })
+  .map(({ t, a, b, gap, downA, downB, restart, rest, ...x }) => ({
+    ...x,
+    faults: [
+      { at: t, type: 'kill' as const, node: a, downFor: downA },
+      restart
+        ? { at: t + gap, type: 'restart' as const, node: b }
+        : { at: t + gap, type: 'kill' as const, node: b, downFor: downB },
+      ...rest,
+    ],
+  }));
+
+/** Nodes that hang a little longer than a command timeout, again and again: replies lost. */
+const shortPauses: fc.Arbitrary<Schedule> = fc.record({
+  ...base,
+  skews: agreeingSkews,
+  faults: fc.array(
+    fc.record({
+      at: fc.integer({ min: 50, max: 1_700 }),
+      type: fc.constant('pause' as const),
+      node,
+      duration: fc.integer({ min: 20, max: 300 }),
+    }),
+    { minLength: 2, maxLength: 6 },
+  ),
+});
+
+/** A node removed while it hangs, near the end of the run: releases owed to it at close(). */
+const removedHanging: fc.Arbitrary<Schedule> = fc
+  .record({
+    ...base,
+    nodes: fc.integer({ min: 2, max: 5 }),
+    skews: agreeingSkews,
+    t: fc.integer({ min: 900, max: 1_900 }),
+    victim: node,
+    hang: fc.integer({ min: 50, max: 900 }),
+    after: fc.integer({ min: 0, max: 300 }),
+    lags: fc.array(fc.integer({ min: 0, max: 200 }), { minLength: 8, maxLength: 8 }),
+    rest: fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 2 }),
+  })
+  .map(({ t, victim, hang, after, lags, rest, ...x }) => ({
+    ...x,
+    faults: [
+      { at: t, type: 'pause' as const, node: victim, duration: hang },
+      { at: t + after, type: 'remove' as const, node: victim, lags },
+      ...rest,
+    ],
+  }));
+
+/** The focused schedule shapes, by the name `pnpm sim --focus` takes. */
+export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {
+  'late-hung': lateHung,
+  'late-settings': lateSettings,
+  'two-restarts': twoRestarts,
+  'short-pauses': shortPauses,
+  'removed-hanging': removedHanging,
+};
