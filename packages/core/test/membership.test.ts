@@ -420,6 +420,44 @@ describe('nodes other clients may have failed over', () => {
   });
 });
 
+describe('every node failed over, then back one by one', () => {
+  // Found in the simulator (`pnpm sim --focus late-hung --seed 901`, replayed in sim-found):
+  // both nodes hung past their failover; one client met n0 back first, another n1, and each
+  // took every key on its own node alone, a double grant.
+  const ids = ['a', 'b'];
+  /** Both nodes failed over, then `a` back at 2Q. */
+  function aBackFirst(): Membership<string> {
+    const m = membership(ids);
+    meetAll(m, ids);
+    m.lost('a', 0);
+    m.lost('b', 0);
+    m.advance(Q);
+    expect(m.ring.size).toBe(0);
+    m.contact('a', old(), 2 * Q);
+    m.advance(2 * Q);
+    return m;
+  }
+
+  it('a key waits for its owner on the whole ring until that is back here or the window ends', () => {
+    const m = aBackFirst();
+    const onA = keyWhere((k) => owner(ids, k) === 'a');
+    const onB = keyWhere((k) => owner(ids, k) === 'b');
+    expect(m.route(onA, 2 * Q)).toEqual(['a']);
+    // Another client may have b back and serve this key there alone.
+    expect(refused(() => m.route(onB, 2 * Q)).nodeId).toBe('b');
+    m.contact('b', old(), 3 * Q);
+    m.advance(3 * Q);
+    expect(m.route(onB, 3 * Q)).toContain('b');
+  });
+
+  it('after the window, a key whose owner is still down is taken on the node back', () => {
+    const m = aBackFirst();
+    settle(m, 2 * Q + W);
+    const onB = keyWhere((k) => owner(ids, k) === 'b');
+    expect(m.route(onB, 2 * Q + W)).toEqual(['a']);
+  });
+});
+
 describe('membership changes', () => {
   it('a join: moved keys win on their old owner, then the new one alone after the sync', () => {
     const m = membership(['a', 'b']);

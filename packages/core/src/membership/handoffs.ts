@@ -18,6 +18,11 @@ export interface Handoff {
   readonly view: View | undefined;
   /** For `view`: the ring of the earlier members, failed-over nodes left out; rebuilt with them. */
   ring: HashRing | undefined;
+  /**
+   * For `maybe` windows opened while every member was failed over: the ring of every member.
+   * Another client may have a different node back first and place keys there alone.
+   */
+  readonly whole?: HashRing | undefined;
   readonly epoch: number;
   readonly until: number;
   /** A fence sync is running for it. */

@@ -147,9 +147,31 @@ export class Membership<T> {
     for (const id of candidates(this.#walked(this.#current, this.#ring, back), key, this.#maybe)) {
       add(id, 0);
     }
+    for (const h of this.#handoffs) if (h.whole !== undefined) this.#wholeOwner(h, key, now, add);
     if (nodes.length === 0) return owner.alone;
     nodes.push(owner.handle!);
     return nodes;
+  }
+
+  /**
+   * In a window opened when a node came back while every member was failed over, the key's
+   * owner among every member is on its route too, and one failed over here refuses it until
+   * it is back and trusted here, or the window ends: another client may have that node back
+   * first and take the key there alone (found in the simulator, `pnpm sim --focus late-hung
+   * --seed 901`: two clients, each with a different node back, granted the same keys).
+   */
+  #wholeOwner(
+    h: Handoff,
+    key: string,
+    now: number,
+    add: (id: string, until: number) => void,
+  ): void {
+    const m = this.#members.get(h.whole!.owner(key));
+    if (m === undefined) return;
+    if (m.failedOver) {
+      throw quarantined(m.id, key, 'came back after every node was failed over', h.until - now);
+    }
+    add(m.id, h.until);
   }
 
   /** A key that moves to a node this client failed to add waits (`adding.ts`). */
@@ -540,13 +562,14 @@ export class Membership<T> {
 
   #openMaybe(nodeId: string, until: number, reason: RebalanceReason): Decision {
     const before = this.#ring;
+    const whole = before.size === 0 ? ringOf(this.#current, new Set(), this.#vnodes) : undefined;
     this.#rebuild();
-    this.#push({ kind: 'maybe', nodeId, view: undefined, ring: undefined, until });
+    this.#push({ kind: 'maybe', nodeId, view: undefined, ring: undefined, until, whole });
     this.#maybe = maybeFailedOver(this.#handoffs);
     return this.#rebalance(reason, nodeId, before.has(nodeId) ? before.remove(nodeId) : before);
   }
 
-  #push(handoff: Pick<Handoff, 'kind' | 'nodeId' | 'view' | 'ring' | 'until'>): void {
+  #push(handoff: Pick<Handoff, 'kind' | 'nodeId' | 'view' | 'ring' | 'until' | 'whole'>): void {
     this.#handoffs.push({
       ...handoff,
       epoch: this.#epoch,
