@@ -129,6 +129,59 @@ const removedHanging: fc.Arbitrary<Schedule> = fc
     ],
   }));
 
+const quorumBase = {
+  ...base,
+  nodes: fc.integer({ min: 3, max: 5 }),
+  replicas: fc.constant(3 as const),
+  skews: fc.oneof(
+    agreeingSkews,
+    fc.array(fc.integer({ min: -5_000, max: 5_000 }), { minLength: 9, maxLength: 9 }),
+  ),
+};
+
+/** Quorum: a node added that dies or hangs while the clients apply its addition. */
+const quorumAddDies: fc.Arbitrary<Schedule> = fc
+  .record({
+    ...quorumBase,
+    t: fc.integer({ min: 50, max: 1_300 }),
+    lags: fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 8, maxLength: 8 }),
+    after: fc.integer({ min: 0, max: 300 }),
+    downFor: fc.integer({ min: 0, max: 1_000 }),
+    rest: fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 2 }),
+  })
+  .map(({ t, lags, after, downFor, rest, ...x }) => ({
+    ...x,
+    faults: [{ at: t, type: 'add' as const, lags, dies: { after, downFor } }, ...rest],
+  }));
+
+const replyCut = fc.record({
+  at: fc.integer({ min: 50, max: 1_700 }),
+  type: fc.constant('cut' as const),
+  client: fc.nat(8),
+  node,
+  nodes: fc.integer({ min: 1, max: 3 }),
+  duration: fc.integer({ min: 20, max: 400 }),
+  replies: fc.constant(true),
+});
+const shortPause = fc.record({
+  at: fc.integer({ min: 50, max: 1_700 }),
+  type: fc.constant('pause' as const),
+  node,
+  duration: fc.integer({ min: 20, max: 300 }),
+});
+
+/** Quorum: replies lost to one client and short pauses, and nothing else (no data lost). */
+const quorumCuts: fc.Arbitrary<Schedule> = fc.record({
+  ...quorumBase,
+  faults: fc.array(fc.oneof(replyCut, shortPause), { minLength: 2, maxLength: 6 }),
+});
+
+/** Quorum: replies lost to one client (cuts of the replies only) and short pauses. */
+const quorumLostReplies: fc.Arbitrary<Schedule> = fc.record({
+  ...quorumBase,
+  faults: fc.array(fc.oneof(replyCut, shortPause, nodeFault), { minLength: 2, maxLength: 6 }),
+});
+
 /** The focused schedule shapes, by the name `pnpm sim --focus` takes. */
 export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {
   'late-hung': lateHung,
@@ -136,4 +189,7 @@ export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {
   'two-restarts': twoRestarts,
   'short-pauses': shortPauses,
   'removed-hanging': removedHanging,
+  'quorum-add-dies': quorumAddDies,
+  'quorum-lost-replies': quorumLostReplies,
+  'quorum-cuts': quorumCuts,
 };

@@ -931,6 +931,129 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // Two clients started within milliseconds on a brand-new cluster. One read n1's record
+    // before the other wrote n1's incarnation there, and n0's record after the other listed
+    // n1 on it: it took n1 for a node that had served and quarantined it (cost).
+    'seed 813, schedule 18,626: a listed node read before its incarnation was recorded (cost)',
+    {
+      seed: -1674166595,
+      scale: 6,
+      nodes: 2,
+      clients: 3,
+      workers: 2,
+      skews: [18, 4, -1, 19, 19, 12, -19, -8, 18],
+      faults: [
+        { at: 70, type: 'late', settings: 'same' },
+        { at: 458, type: 'kill', node: 1, downFor: 770, lateAfter: 76 },
+        { at: 624, type: 'remove', node: 6, lags: [175, 1, 15, 134, 150, 115, 107, 121] },
+        { at: 355, type: 'stall', client: 2, duration: 447 },
+        { at: 322, type: 'stall', client: 6, duration: 508 },
+      ],
+    },
+  ],
+  [
+    // A client with other settings started while the record holder hung and every other
+    // node had just restarted empty: it read no record, took the cluster for brand-new and
+    // granted keys with its own settings (settings).
+    'seed 753: a client with other settings that read no record (settings)',
+    {
+      seed: 613286293,
+      scale: 6,
+      nodes: 1,
+      clients: 3,
+      workers: 2,
+      skews: [-12, 20, 13, -17, -17, -9, -10, -6, 9],
+      faults: [
+        { at: 946, type: 'kill', node: 1, downFor: 574, lateAfter: 129 },
+        {
+          at: 1298,
+          type: 'late',
+          settings: 'vnodes',
+          hangs: {
+            node: 5,
+            duration: 284,
+            change: { after: 115, type: 'add', lags: [95, 45, 63, 18, 120, 144, 28, 111] },
+          },
+        },
+        {
+          at: 1347,
+          type: 'add',
+          lags: [73, 18, 88, 84, 118, 37, 66, 158],
+          twice: 2,
+          back: true,
+          dies: { after: 225, downFor: 1722 },
+          hangs: { after: 370, duration: 108 },
+        },
+        { at: 1103, type: 'stall', client: 4, duration: 216 },
+      ],
+    },
+  ],
+  [
+    // The same on a one-node cluster growing to two: the added node hung through the late
+    // client's start, and the other restarted empty as it began (settings).
+    'seed 903 (late-settings), schedule 1,093: a client with other settings that read no record (settings)',
+    {
+      seed: -776684089,
+      scale: 1,
+      nodes: 1,
+      clients: 3,
+      workers: 3,
+      skews: [7, 8, 2, 1, 0, -20, -3, -1, 6],
+      faults: [
+        { at: 765, type: 'late', settings: 'vnodes', hangs: { node: 3, duration: 1175 } },
+        { at: 769, type: 'kill', node: 2, downFor: 576 },
+        { at: 402, type: 'restart', node: 6, lateAt: 31 },
+        {
+          at: 749,
+          type: 'add',
+          lags: [157, 24, 61, 65, 144, 164, 22, 11],
+          back: true,
+          dies: { after: 299, downFor: 1932 },
+          hangs: { after: 384, duration: 53 },
+        },
+      ],
+    },
+  ],
+  [
+    // `pnpm sim --focus removed-hanging --seed 909`, with the fix put back. n2 hung and was
+    // removed near the end of the run; the connection kept for the releases owed to it was
+    // still reconnecting after close() (close).
+    'seed 909 (removed-hanging), schedule 3,484: close() ends a removed node waiting for what it is owed (close)',
+    {
+      seed: 5,
+      scale: 6,
+      nodes: 4,
+      clients: 3,
+      workers: 3,
+      skews: [-6, 10, -3, 0, 1, -17, 1, -2, -1],
+      faults: [
+        { at: 1595, type: 'pause', node: 2, duration: 893 },
+        { at: 1793, type: 'remove', node: 2, lags: [99, 2, 0, 30, 113, 89, 18, 3] },
+      ],
+    },
+  ],
+  [
+    // `pnpm sim --focus quorum-lost-replies --seed 915`, with the fix put back. An extend
+    // placed the lease on a replica and was refused as lost; with what it placed left there,
+    // the key stayed held on n1 for 180 ms after the refusal (let go).
+    'quorum seed 915 (quorum-lost-replies), schedule 3,175: a quorum extend refused as lost takes back what it placed (let go)',
+    {
+      seed: 949970226,
+      scale: 1,
+      nodes: 4,
+      clients: 3,
+      workers: 3,
+      replicas: 3,
+      skews: [-1768, 3299, 11, 3179, -2013, 3613, -800, -779, -903],
+      faults: [
+        { at: 1491, type: 'cut', client: 4, node: 6, nodes: 1, duration: 310, replies: true },
+        { at: 164, type: 'pause', node: 7, duration: 298 },
+        { at: 1019, type: 'cut', client: 8, node: 5, nodes: 3, duration: 131, replies: true },
+        { at: 944, type: 'pause', node: 0, duration: 202 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

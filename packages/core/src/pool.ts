@@ -332,39 +332,92 @@ export class NodePool {
    * a handoff window, before the start decides.
    */
   async #startWhenSure(): Promise<void> {
-    const until = this.#rt.now() + this.#options.handoffWindow;
-    while (!this.#closed && this.#rt.now() < until && this.#staleUnsure()) {
+    const started = this.#rt.now();
+    while (!this.#closed && this.#unsure(this.#rt.now() - started)) {
       await new Promise<void>((resolve) =>
         this.#rt.setTimeout(resolve, this.#options.healthCheckInterval),
       );
-      await Promise.allSettled(
-        [...this.#nodes.values()]
-          .filter((n) => n.up)
-          .map(async (n) => {
-            const hello = await n.hello();
-            this.#records.set(n.id, {
-              record: hello.record,
-              nowUs: hello.nowUs,
-              readAt: this.#rt.now(),
-            });
-            if (this.#hellos.has(n)) this.#hellos.set(n, { hello, at: this.#rt.now() });
-          }),
-      );
+      await this.#reread([...this.#nodes.values()].filter((n) => n.up));
     }
+    // Listed by another record, yet its own names no incarnation: read before the client
+    // that listed it wrote one there (it writes the incarnation first). Read again, it says
+    // whether the server had served, and a brand-new one is not quarantined (found in the
+    // simulator, `pnpm sim --seed 813`: two clients started within milliseconds).
+    const unrecorded = [...this.#hellos]
+      .filter(([node, { hello }]) => node.up && ownIncarnation(hello) === undefined)
+      .map(([node]) => node)
+      .filter((node) => [...this.#records.values()].some((r) => r.record.members.has(node.id)));
+    if (unrecorded.length > 0 && !this.#closed) await this.#reread(unrecorded);
+    if (this.#readNoRecord()) await this.#claimSettings();
     this.#start();
   }
 
-  #staleUnsure(): boolean {
+  /** Whether every record read so far is empty: a brand-new cluster, as far as this client knows. */
+  #readNoRecord(): boolean {
+    for (const { record } of this.#records.values()) {
+      if (record.settings !== undefined || record.members.size > 0) return false;
+    }
+    return true;
+  }
+
+  /**
+   * A start that read no record writes its settings where none are yet, before it routes
+   * anything: a client with other settings that started at the same moment may have
+   * written its own first, and one of them must then refuse before it grants a key. Only
+   * the settings: the members are listed after the incarnations, as ever.
+   */
+  async #claimSettings(): Promise<void> {
+    const context = {
+      recordKey: `${this.#options.keyPrefix}cluster`,
+      settingsText: this.#settings,
+      settings: this.#options,
+      weights: new Map<string, number>(),
+      addedNow: new Set<string>(),
+      recent: new Set<string>(),
+    };
+    await Promise.allSettled(
+      [...this.#hellos.keys()]
+        .filter((node) => node.up)
+        .map(async (node) => {
+          try {
+            await writeRecord(node.connection, node.id, context, undefined);
+          } catch (error) {
+            if (error instanceof SettingsMismatchError) this.#refused(node, error);
+          }
+        }),
+    );
+  }
+
+  /** Reads the hellos of `nodes` again, for a start that must decide on fresher records. */
+  async #reread(nodes: readonly RedisNode[]): Promise<void> {
+    await Promise.allSettled(
+      nodes.map(async (n) => {
+        const hello = await n.hello();
+        const at = this.#rt.now();
+        this.#records.set(n.id, { record: hello.record, nowUs: hello.nowUs, readAt: at });
+        if (this.#hellos.has(n)) this.#hellos.set(n, { hello, at });
+      }),
+    );
+  }
+
+  /**
+   * Whether the records read so far, `waited` ms into the start, may be behind the cluster
+   * while some node's record is unread: they say this client's node list is wrong (for up
+   * to a handoff window), or none was found at all (for as long as other clients take to
+   * meet a node restarted empty and record it there).
+   */
+  #unsure(waited: number): boolean {
     if (this.#records.size === this.#nodes.size) return false;
-    const ids = [...this.#membership.weights.keys()];
+    const { handoffWindow, healthCheckInterval, commandTimeout } = this.#options;
     const reading = readRecords(
       [...this.#records.values()],
-      ids,
-      this.#options.handoffWindow,
+      [...this.#membership.weights.keys()],
+      handoffWindow,
       this.#rt.now(),
       this.#earlyIds,
     );
-    return reading.stale !== undefined;
+    if (reading.stale !== undefined) return waited < handoffWindow;
+    return reading.fresh && waited < 2 * healthCheckInterval + commandTimeout;
   }
 
   /** Decides on every first contact at once, with every record that could be read. */
@@ -509,10 +562,16 @@ export class NodePool {
     return node;
   }
 
-  /** Writes what this client knows into a node's record, in the background. */
+  /**
+   * Writes what this client knows into a node's record, in the background. Other settings
+   * found there refuse as a hello's would: a client that started as a brand-new cluster's
+   * first learns only here that another client's settings reached the record first.
+   */
   #writeRecord(node: RedisNode, met: Met | undefined, extra: readonly string[] = []): void {
     void this.#record(node, met, extra).catch((error: unknown) => {
-      if (!this.#closed) this.#emit('nodeError', { nodeId: node.id, error: error as Error });
+      if (this.#closed) return;
+      if (error instanceof SettingsMismatchError) this.#refused(node, error);
+      else this.#emit('nodeError', { nodeId: node.id, error: error as Error });
     });
   }
 

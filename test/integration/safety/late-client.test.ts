@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Lock, LockClient, NodeSpec } from '@shardlock/core';
 import { HashRing } from '@shardlock/ring';
-import { nodeSpecs } from '../../harness/index.js';
+import { LinkProxy, nodeSpecs } from '../../harness/index.js';
 import { until } from '../../support/redis.js';
 import {
   FAST,
@@ -360,5 +360,33 @@ describe('simulator finding: a node that hung through a removal', () => {
     const started = await outcome(ready(b), 5_000);
     c.nodes[0]!.resume();
     expect(started.kind === 'error' ? describeError(started.error) : started.kind).toBe('value');
+  });
+});
+
+describe('simulator finding: a client with other settings meets only a node restarted empty', () => {
+  // Found by `pnpm sim --seed 753` and `pnpm sim --focus late-settings --seed 903` (both
+  // replayed in sim-found): the record holder hung and every other node had just restarted
+  // empty, so the client read no record, took the cluster for brand-new, and served with its
+  // own settings (and wrote them where the others' belonged).
+  it('reads the records again before it takes the cluster for brand-new', async () => {
+    await c.start(2);
+    const specs = nodeSpecs(c.nodes);
+    const link = await LinkProxy.start({ port: c.nodes[0]!.port });
+    try {
+      const a = c.client({ nodes: [{ ...specs[0]!, port: link.port }, specs[1]!] });
+      await connected(a);
+      c.nodes[1]!.pause();
+      // A meets n0 again, and records the cluster there, a little after B reads it.
+      link.set('up', 'delay', 60);
+      await c.nodes[0]!.restartEmpty();
+      const b = c.client({ vnodes: 64 });
+      const started = await outcome(ready(b), 10_000);
+      c.nodes[1]!.resume();
+      expect(started.kind === 'error' ? codeOf(started.error) : started.kind).toBe(
+        'ERR_SETTINGS_MISMATCH',
+      );
+    } finally {
+      await link.close();
+    }
   });
 });

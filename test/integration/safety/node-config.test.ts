@@ -122,6 +122,25 @@ describe('defect 13: settings every client must share', () => {
   );
 });
 
+describe('two clients with different settings start at once on a brand-new cluster', () => {
+  // Both read no record, both start as the cluster's first client, and the record keeps the
+  // settings that reached it first: the other learns it only from its own record write.
+  it('the one whose settings the record did not keep is refused', async () => {
+    await c.start(1);
+    const clients = [c.client(), c.client({ vnodes: 64 })];
+    const got = await Promise.all(
+      clients.map(async (client) => {
+        const result = await outcome(client.tryAcquire('at-once'), 5_000);
+        if (result.kind !== 'value')
+          return result.kind === 'error' ? codeOf(result.error) : 'timeout';
+        await result.value?.release();
+        return 'worked';
+      }),
+    );
+    expect(got.sort()).toEqual(['ERR_SETTINGS_MISMATCH', 'worked']);
+  });
+});
+
 describe('a client that started before it could read any record (found by the simulator)', () => {
   it('refuses to work once the first record it reads has other settings, and writes them nowhere', async () => {
     // Found by `pnpm sim` (seed 703): a client with other settings whose only node was out of
