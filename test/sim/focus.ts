@@ -182,6 +182,22 @@ const quorumLostReplies: fc.Arbitrary<Schedule> = fc.record({
   faults: fc.array(fc.oneof(replyCut, shortPause, nodeFault), { minLength: 2, maxLength: 6 }),
 });
 
+/** One owner per key: a node added that dies or hangs while the clients apply its addition. */
+const addDies: fc.Arbitrary<Schedule> = fc
+  .record({
+    ...base,
+    skews: agreeingSkews,
+    t: fc.integer({ min: 50, max: 1_300 }),
+    lags: fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 8, maxLength: 8 }),
+    after: fc.integer({ min: 0, max: 300 }),
+    downFor: fc.integer({ min: 0, max: 1_000 }),
+    rest: fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 2 }),
+  })
+  .map(({ t, lags, after, downFor, rest, ...x }) => ({
+    ...x,
+    faults: [{ at: t, type: 'add' as const, lags, dies: { after, downFor } }, ...rest],
+  }));
+
 /** The focused schedule shapes, by the name `pnpm sim --focus` takes. */
 export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {
   'late-hung': lateHung,
@@ -189,6 +205,7 @@ export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {
   'two-restarts': twoRestarts,
   'short-pauses': shortPauses,
   'removed-hanging': removedHanging,
+  'add-dies': addDies,
   'quorum-add-dies': quorumAddDies,
   'quorum-lost-replies': quorumLostReplies,
   'quorum-cuts': quorumCuts,

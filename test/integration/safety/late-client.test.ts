@@ -368,6 +368,8 @@ describe('simulator finding: a client with other settings meets only a node rest
   // replayed in sim-found): the record holder hung and every other node had just restarted
   // empty, so the client read no record, took the cluster for brand-new, and served with its
   // own settings (and wrote them where the others' belonged).
+  // With the settings a start that read no record writes before it routes, this case is
+  // caught twice: by the re-reads, and, without them, by that write (docs/safety.md).
   it('reads the records again before it takes the cluster for brand-new', async () => {
     await c.start(2);
     const specs = nodeSpecs(c.nodes);
