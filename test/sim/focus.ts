@@ -1,11 +1,19 @@
 import fc from 'fast-check';
-import { base, changeFault, node, nodeFault, type Schedule } from './schedule.js';
+import { base, changeFault, node, nodeFault, type Fault, type Schedule } from './schedule.js';
 
 // Focused schedules for hunts (`pnpm sim --focus <name>`): one shape of fault made often,
-// for the rules random schedules rarely reach. Each found a replay in sim-found with its fix
-// put back. Changing one changes what its seeds replay: add a new focus instead.
+// for the rules random schedules rarely reach (docs/safety.md, "Reverted fixes", names the
+// replays each found with a fix put back). Changing one changes what its seeds replay: add
+// a new focus instead.
 
 const agreeingSkews = fc.array(fc.integer({ min: -20, max: 20 }), { minLength: 9, maxLength: 9 });
+/** A node that hangs a little longer than a command timeout, or a little shorter. */
+const shortPause = fc.record({
+  at: fc.integer({ min: 50, max: 1_700 }),
+  type: fc.constant('pause' as const),
+  node,
+  duration: fc.integer({ min: 20, max: 300 }),
+});
 
 const restartedNode = fc.record(
   {
@@ -96,15 +104,7 @@ const twoRestarts: fc.Arbitrary<Schedule> = fc
 const shortPauses: fc.Arbitrary<Schedule> = fc.record({
   ...base,
   skews: agreeingSkews,
-  faults: fc.array(
-    fc.record({
-      at: fc.integer({ min: 50, max: 1_700 }),
-      type: fc.constant('pause' as const),
-      node,
-      duration: fc.integer({ min: 20, max: 300 }),
-    }),
-    { minLength: 2, maxLength: 6 },
-  ),
+  faults: fc.array(shortPause, { minLength: 2, maxLength: 6 }),
 });
 
 /** A node removed while it hangs, near the end of the run: releases owed to it at close(). */
@@ -139,20 +139,26 @@ const quorumBase = {
   ),
 };
 
-/** Quorum: a node added that dies or hangs while the clients apply its addition. */
+/** A node added that dies while the clients apply its addition (and up to two more faults). */
+const addThatDiesFields = {
+  t: fc.integer({ min: 50, max: 1_300 }),
+  lags: fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 8, maxLength: 8 }),
+  after: fc.integer({ min: 0, max: 300 }),
+  downFor: fc.integer({ min: 0, max: 1_000 }),
+  rest: fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 2 }),
+};
+
+function addThatDies<X extends object>(
+  drawn: X & { t: number; lags: number[]; after: number; downFor: number; rest: Fault[] },
+): Omit<X, 't' | 'lags' | 'after' | 'downFor' | 'rest'> & { faults: Fault[] } {
+  const { t, lags, after, downFor, rest, ...x } = drawn;
+  return { ...x, faults: [{ at: t, type: 'add', lags, dies: { after, downFor } }, ...rest] };
+}
+
+/** Quorum: a node added that dies while the clients apply its addition. */
 const quorumAddDies: fc.Arbitrary<Schedule> = fc
-  .record({
-    ...quorumBase,
-    t: fc.integer({ min: 50, max: 1_300 }),
-    lags: fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 8, maxLength: 8 }),
-    after: fc.integer({ min: 0, max: 300 }),
-    downFor: fc.integer({ min: 0, max: 1_000 }),
-    rest: fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 2 }),
-  })
-  .map(({ t, lags, after, downFor, rest, ...x }) => ({
-    ...x,
-    faults: [{ at: t, type: 'add' as const, lags, dies: { after, downFor } }, ...rest],
-  }));
+  .record({ ...quorumBase, ...addThatDiesFields })
+  .map(addThatDies);
 
 const replyCut = fc.record({
   at: fc.integer({ min: 50, max: 1_700 }),
@@ -162,12 +168,6 @@ const replyCut = fc.record({
   nodes: fc.integer({ min: 1, max: 3 }),
   duration: fc.integer({ min: 20, max: 400 }),
   replies: fc.constant(true),
-});
-const shortPause = fc.record({
-  at: fc.integer({ min: 50, max: 1_700 }),
-  type: fc.constant('pause' as const),
-  node,
-  duration: fc.integer({ min: 20, max: 300 }),
 });
 
 /** Quorum: replies lost to one client and short pauses, and nothing else (no data lost). */
@@ -182,21 +182,10 @@ const quorumLostReplies: fc.Arbitrary<Schedule> = fc.record({
   faults: fc.array(fc.oneof(replyCut, shortPause, nodeFault), { minLength: 2, maxLength: 6 }),
 });
 
-/** One owner per key: a node added that dies or hangs while the clients apply its addition. */
+/** One owner per key: a node added that dies while the clients apply its addition. */
 const addDies: fc.Arbitrary<Schedule> = fc
-  .record({
-    ...base,
-    skews: agreeingSkews,
-    t: fc.integer({ min: 50, max: 1_300 }),
-    lags: fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 8, maxLength: 8 }),
-    after: fc.integer({ min: 0, max: 300 }),
-    downFor: fc.integer({ min: 0, max: 1_000 }),
-    rest: fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 2 }),
-  })
-  .map(({ t, lags, after, downFor, rest, ...x }) => ({
-    ...x,
-    faults: [{ at: t, type: 'add' as const, lags, dies: { after, downFor } }, ...rest],
-  }));
+  .record({ ...base, skews: agreeingSkews, ...addThatDiesFields })
+  .map(addThatDies);
 
 /** The focused schedule shapes, by the name `pnpm sim --focus` takes. */
 export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {

@@ -317,16 +317,22 @@ describe('simulator finding: a node that hung through a removal', () => {
   // missing. Its record went on saying n1 serves; a client started later with the current
   // list, reading only n2's record (the other node hung), took n1 for a long-standing member
   // missing from its list and refused to start, and so every change asked of it.
-  it('a client that met the node again writes the removal there', async () => {
+  /** A removes n1 while n2 hangs, long enough for A to see n2 down; n2 still hangs after. */
+  async function removeN1WhileN2Hangs(): Promise<{ a: LockClient; specs: NodeSpec[] }> {
     await c.start(3);
     const specs = nodeSpecs(c.nodes);
     const a = c.client();
     await connected(a);
     const down = events(a, 'nodeDown');
-    const up = events(a, 'nodeUp');
     c.nodes[2]!.pause();
     await until(() => down.some((e) => e.nodeId === 'n2'), 5_000);
     await a.removeNode('n1');
+    return { a, specs };
+  }
+
+  it('a client that met the node again writes the removal there', async () => {
+    const { a, specs } = await removeN1WhileN2Hangs();
+    const up = events(a, 'nodeUp');
     c.nodes[2]!.resume();
     await until(() => up.some((e) => e.nodeId === 'n2'), 5_000);
     await sleep(100);
@@ -342,14 +348,7 @@ describe('simulator finding: a node that hung through a removal', () => {
   });
 
   it('a client that reads the record before the tombstone lands reads it again', async () => {
-    await c.start(3);
-    const specs = nodeSpecs(c.nodes);
-    const a = c.client();
-    await connected(a);
-    const down = events(a, 'nodeDown');
-    c.nodes[2]!.pause();
-    await until(() => down.some((e) => e.nodeId === 'n2'), 5_000);
-    await a.removeNode('n1');
+    const { specs } = await removeN1WhileN2Hangs();
     await sleep(2 * FAST.maxTtl + 100);
     // B's hello waits in n2's socket and is answered as n2 resumes, ahead of A's next
     // contact there; the other node hangs, so B decides on n2's record alone.
