@@ -9,7 +9,7 @@ import type { Emit } from './events.js';
 import type { Hello } from './hello.js';
 import { Joining } from './joining.js';
 import { ContactPending, Membership, Stalled } from './membership/membership.js';
-import { readRecords, type ReadRecord } from './membership/records.js';
+import { isEmptyRecord, readRecords, type ReadRecord } from './membership/records.js';
 import type { ContactInfo, Decision, ReplicaSet } from './membership/types.js';
 import { emitDecision } from './decision-events.js';
 import { RedisNode, type NodeListener } from './node.js';
@@ -30,7 +30,7 @@ import {
   settingsText,
   type Incarnation,
 } from './record.js';
-import { writeRecord, type Met } from './record-write.js';
+import { writeRecord, type Met, type RecordContext } from './record-write.js';
 import { Removals } from './removals.js';
 import type { Runtime } from './runtime.js';
 
@@ -241,11 +241,7 @@ export class NodePool {
       joining.met(hello);
       return;
     }
-    this.#records.set(node.id, {
-      record: hello.record,
-      nowUs: hello.nowUs,
-      readAt: this.#rt.now(),
-    });
+    this.#keepRecord(node.id, hello, this.#rt.now());
     this.#emit('nodeUp', { nodeId: node.id, generation: node.generation });
     // Before the start, contacts wait to be decided on with every node's record at hand.
     if (!this.#started) {
@@ -325,11 +321,12 @@ export class NodePool {
   }
 
   /**
-   * Starts, unless the records read so far say this client's node list is wrong while some
-   * node's record is unread: one record can lag behind the cluster (its node hung through a
-   * removal, and the clients that meet it again are writing the tombstone only now; found
-   * in the simulator, `pnpm sim --seed 815`). Those records are then read again, for up to
-   * a handoff window, before the start decides.
+   * Starts once the records read are worth deciding on (docs/safety.md, late clients): while
+   * some node's record is unread and those read say this client's node list is wrong, or
+   * none was found, the reachable ones are read again for a while (`#unsure`; one record can
+   * lag behind the cluster: found in the simulator, `pnpm sim --seed 815` and `--seed 753`).
+   * A listed node whose own record names no incarnation is read again, and a start that read
+   * no record writes its settings first (`#claimSettings`).
    */
   async #startWhenSure(): Promise<void> {
     const started = this.#rt.now();
@@ -354,9 +351,7 @@ export class NodePool {
 
   /** Whether every record read so far is empty: a brand-new cluster, as far as this client knows. */
   #readNoRecord(): boolean {
-    for (const { record } of this.#records.values()) {
-      if (record.settings !== undefined || record.members.size > 0) return false;
-    }
+    for (const { record } of this.#records.values()) if (!isEmptyRecord(record)) return false;
     return true;
   }
 
@@ -367,14 +362,8 @@ export class NodePool {
    * the settings: the members are listed after the incarnations, as ever.
    */
   async #claimSettings(): Promise<void> {
-    const context = {
-      recordKey: `${this.#options.keyPrefix}cluster`,
-      settingsText: this.#settings,
-      settings: this.#options,
-      weights: new Map<string, number>(),
-      addedNow: new Set<string>(),
-      recent: new Set<string>(),
-    };
+    const none = new Set<string>();
+    const context = { ...this.#recordContext(), weights: new Map(), addedNow: none, recent: none };
     await Promise.allSettled(
       [...this.#hellos.keys()]
         .filter((node) => node.up)
@@ -388,13 +377,18 @@ export class NodePool {
     );
   }
 
+  /** Keeps the record a hello carried, read at `at` (this client's clock). */
+  #keepRecord(id: string, hello: Hello, at: number): void {
+    this.#records.set(id, { record: hello.record, nowUs: hello.nowUs, readAt: at });
+  }
+
   /** Reads the hellos of `nodes` again, for a start that must decide on fresher records. */
   async #reread(nodes: readonly RedisNode[]): Promise<void> {
     await Promise.allSettled(
       nodes.map(async (n) => {
         const hello = await n.hello();
         const at = this.#rt.now();
-        this.#records.set(n.id, { record: hello.record, nowUs: hello.nowUs, readAt: at });
+        this.#keepRecord(n.id, hello, at);
         if (this.#hellos.has(n)) this.#hellos.set(n, { hello, at });
       }),
     );
@@ -575,8 +569,9 @@ export class NodePool {
     });
   }
 
-  async #record(node: RedisNode, met: Met | undefined, extra: readonly string[]): Promise<void> {
-    const context = {
+  /** What a record write needs to know of this client now. */
+  #recordContext(): RecordContext {
+    return {
       recordKey: `${this.#options.keyPrefix}cluster`,
       settingsText: this.#settings,
       settings: this.#options,
@@ -584,7 +579,10 @@ export class NodePool {
       addedNow: this.#addedNow,
       recent: this.#recentlyAdded(),
     };
-    const later = await writeRecord(node.connection, node.id, context, met, extra);
+  }
+
+  async #record(node: RedisNode, met: Met | undefined, extra: readonly string[]): Promise<void> {
+    const later = await writeRecord(node.connection, node.id, this.#recordContext(), met, extra);
     this.#compared = true;
     // Another client met this incarnation first and trusts it later: so must this one.
     if (later !== undefined) {
@@ -649,8 +647,7 @@ export class NodePool {
         [...this.#nodes.values()]
           .filter((n) => n.up)
           .map(async (n) => {
-            const h = await n.hello();
-            this.#records.set(n.id, { record: h.record, nowUs: h.nowUs, readAt: this.#rt.now() });
+            this.#keepRecord(n.id, await n.hello(), this.#rt.now());
           }),
       );
       const hello = await connected.hello();

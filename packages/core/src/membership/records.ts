@@ -28,6 +28,11 @@ export interface RecordsReading {
   readonly stale: string | undefined;
 }
 
+/** Whether a record holds nothing yet: no settings, no member (a brand-new node's). */
+export function isEmptyRecord(record: ClusterRecord): boolean {
+  return record.settings === undefined && record.members.size === 0;
+}
+
 /** An id's most recent entry across the records, with its age in ms (Infinity: founding). */
 interface Latest {
   readonly entry: MemberEntry;
@@ -55,7 +60,7 @@ export function readRecords(
   const latest = new Map<string, Latest>();
   let fresh = true;
   for (const { record, nowUs, readAt } of records) {
-    if (record.settings !== undefined || record.members.size > 0) fresh = false;
+    if (!isEmptyRecord(record)) fresh = false;
     const since = now - readAt;
     for (const [id, entry] of record.members) {
       const age =
