@@ -460,8 +460,12 @@ describe('quorum mode: membership changes', () => {
       ...Q3,
       nodes: specsOf(proxies.slice(0, 3)),
     });
-    const late = c.client({ ...Q3, nodes: specs.slice(0, 3) });
+    // One after the other: two clients started within milliseconds can each take a node the
+    // other just listed for one that served, and wait for its counter to be raised, which
+    // the cut below then holds up (docs/safety.md, open finds: a cost, seen as this test
+    // failing 2 times in 6 full runs).
     await connected(early);
+    const late = c.client({ ...Q3, nodes: specs.slice(0, 3) });
     await connected(late);
     await early.addNode({ id: 'n3', port: proxies[3]!.port });
     // A key whose replica set takes in n3; `early` loses its link to a node y in both the old
