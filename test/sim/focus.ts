@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { base, changeFault, node, nodeFault, type Fault, type Schedule } from './schedule.js';
+import {
+  base,
+  changeFault,
+  MAX_LAG,
+  node,
+  nodeFault,
+  type Fault,
+  type Schedule,
+} from './schedule.js';
 
 // Focused schedules for hunts (`pnpm sim --focus <name>`): one shape of fault made often,
 // for the rules random schedules rarely reach (docs/safety.md, "Reverted fixes", names the
@@ -187,6 +195,47 @@ const addDies: fc.Arbitrary<Schedule> = fc
   .record({ ...base, skews: agreeingSkews, ...addThatDiesFields })
   .map(addThatDies);
 
+/** A change some clients apply late, near the end of the lag allowed. */
+const lateLags = fc.array(
+  fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: MAX_LAG - 60, max: MAX_LAG })),
+  { minLength: 8, maxLength: 8 },
+);
+const lateChange = fc.oneof(
+  fc.record({
+    at: fc.integer({ min: 50, max: 1_500 }),
+    type: fc.constant('add' as const),
+    lags: lateLags,
+  }),
+  fc.record({
+    at: fc.integer({ min: 50, max: 1_500 }),
+    type: fc.constant('remove' as const),
+    node,
+    lags: lateLags,
+  }),
+);
+
+/**
+ * Clocks seconds apart and changes applied late by some clients: the keys that move are
+ * granted on their old owner until the window ends, and on the new one (clock behind) after.
+ */
+const skewedChanges: fc.Arbitrary<Schedule> = fc.record({
+  ...base,
+  nodes: fc.integer({ min: 1, max: 4 }),
+  skews: fc.array(fc.integer({ min: -5_000, max: 5_000 }), { minLength: 9, maxLength: 9 }),
+  faults: fc.array(lateChange, { minLength: 1, maxLength: 4 }),
+});
+
+/** A client with other settings started with the first ones, on a brand-new cluster. */
+const rivalStart: fc.Arbitrary<Schedule> = fc.record({
+  ...base,
+  skews: agreeingSkews,
+  rival: fc.record({
+    after: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 30 })),
+    settings: fc.constantFrom('maxTtl' as const, 'vnodes' as const),
+  }),
+  faults: fc.array(shortPause, { maxLength: 2 }),
+});
+
 /** The focused schedule shapes, by the name `pnpm sim --focus` takes. */
 export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {
   'late-hung': lateHung,
@@ -198,4 +247,6 @@ export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {
   'quorum-add-dies': quorumAddDies,
   'quorum-lost-replies': quorumLostReplies,
   'quorum-cuts': quorumCuts,
+  'skewed-changes': skewedChanges,
+  'rival-start': rivalStart,
 };

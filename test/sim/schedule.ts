@@ -127,6 +127,12 @@ export interface Schedule {
   readonly scale?: number;
   /** Replicas per key (quorum mode at 3); one owner per key when absent. */
   readonly replicas?: 1 | 3;
+  /**
+   * A client with other settings started `after` ms after the first ones, on the brand-new
+   * cluster: whichever records its settings first is the cluster's, and clients of the two
+   * settings are never both granted (docs/safety.md, settings). Focused schedules only.
+   */
+  readonly rival?: { readonly after: number; readonly settings: 'maxTtl' | 'vnodes' };
 }
 
 /** The timing simulated clients use at scale 1 (ms); the bounds in docs/safety.md follow. */
@@ -162,7 +168,7 @@ const QUARANTINE = quarantineOf({
   driftFactor: DEFAULT_CLIENT_OPTIONS.driftFactor,
 });
 /** handoffWindow − quarantine: the lag the guarantees allow between clients applying a change. */
-const MAX_LAG = Math.floor(2 * BASE_TIMING.maxTtl - QUARANTINE);
+export const MAX_LAG = Math.floor(2 * BASE_TIMING.maxTtl - QUARANTINE);
 
 const at = fc.integer({ min: 50, max: 1_500 });
 export const node = fc.nat({ max: 7 });

@@ -1111,6 +1111,43 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // `pnpm sim --focus skewed-changes --seed 1001`, with the fix put back (2026-11-30): a
+    // fence regression of k1 (clocks seconds apart; nodes removed and added, some clients
+    // applying each change late). Without the sync at a window's end, the new owner drew
+    // fences from its own counter, below those its old owner had given.
+    'seed 1001 (skewed-changes), schedule 854: the fences of a window are synced when it ends (fences)',
+    {
+      seed: -1908477742,
+      scale: 1,
+      nodes: 2,
+      clients: 2,
+      workers: 2,
+      skews: [2, 3002, -3495, -2872, 423, 3213, -4052, -1287, -3445],
+      faults: [
+        { at: 274, type: 'remove', node: 1, lags: [153, 13, 183, 181, 12, 17, 15, 155] },
+        { at: 1219, type: 'add', lags: [18, 196, 3, 0, 2, 13, 194, 14] },
+        { at: 271, type: 'add', lags: [15, 5, 4, 18, 192, 162, 8, 14] },
+        { at: 1395, type: 'remove', node: 6, lags: [165, 15, 7, 166, 183, 8, 181, 137] },
+      ],
+    },
+  ],
+  [
+    // `pnpm sim --focus rival-start --seed 1002`, with the fix put back (2026-11-30): a client
+    // with other vnodes started with the first two on a brand-new cluster; all three read no
+    // record and all three were granted locks.
+    'seed 1002 (rival-start), schedule 3: a start that read no record writes its settings before it routes (settings)',
+    {
+      seed: 12,
+      scale: 1,
+      nodes: 3,
+      clients: 2,
+      workers: 2,
+      skews: [-16, 5, 3, 4, -2, -3, 14, -2, -12],
+      rival: { after: 0, settings: 'vnodes' },
+      faults: [{ at: 356, type: 'pause', node: 7, duration: 295 }],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

@@ -98,6 +98,8 @@ export class World implements ProcessWorld {
   readonly #brandNewStarts = new Set<string>();
   /** Late clients started with other settings: they refuse to start, and every change. */
   readonly #misconfigured = new Set<SimProcess>();
+  /** The client a `rival` schedule starts with other settings. */
+  #rival: SimProcess | undefined;
   /** Membership changes some process has not finished applying. */
   #applying = 0;
   /** Processes whose workers are still running. */
@@ -182,7 +184,7 @@ export class World implements ProcessWorld {
     open.clear();
   }
 
-  #startProcess(settings: Settings): SimProcess {
+  #startProcess(settings: Settings, rival = false): SimProcess {
     const options: Omit<LockClientOptions, 'nodes'> = {
       ...this.#timing,
       defaultTtl: this.#timing.maxTtl,
@@ -219,7 +221,7 @@ export class World implements ProcessWorld {
         });
       }
     }
-    if (settings !== 'same') this.#misconfigured.add(process);
+    if (settings !== 'same' && !rival) this.#misconfigured.add(process);
     // Starting until its start has been decided with a record read: one whose nodes were all
     // out of reach then reads one only when it first meets a node.
     this.#starting.set(process, this.#list);
@@ -242,7 +244,7 @@ export class World implements ProcessWorld {
       workers: this.#schedule.workers,
       keys: 4,
       stopping: () => this.#stopping,
-      refused: settings !== 'same',
+      refused: settings !== 'same' && !rival,
       observed: this.#observed,
       timing: this.#timing,
       scale: this.#scale,
@@ -250,11 +252,44 @@ export class World implements ProcessWorld {
     return process;
   }
 
+  /**
+   * Starts a client with other settings as the first ones start: either may record its
+   * settings first, so neither is refused in advance; the one that starts second refuses.
+   */
+  #startRival(settings: Exclude<Settings, 'same'>): void {
+    this.#rival = this.#startProcess(settings, true);
+    for (const process of this.#processes) {
+      process.client.ready().catch((error: unknown) => {
+        if ((error as { code?: unknown }).code === 'ERR_SETTINGS_MISMATCH') {
+          this.#misconfigured.add(process);
+        }
+      });
+    }
+  }
+
+  /** Clients of two settings were both granted locks: the cluster had two settings at once. */
+  #checkRival(): void {
+    const rival = this.#rival;
+    if (rival === undefined) return;
+    const granted = (p: SimProcess): boolean =>
+      this.#observed.grants.some((g) => g.owner.startsWith(`${p.name}/`));
+    const others = this.#processes.filter((p) => p !== rival && granted(p));
+    if (granted(rival) && others.length > 0) {
+      this.#observed.problems.push(
+        `${rival.name} (other settings) and ${others.map((p) => p.name).join(', ')} were all granted locks`,
+      );
+    }
+  }
+
   /** Runs the schedule to its end, then stops the workload and closes every client. */
   async run(): Promise<WorldResult> {
     for (let i = 0; i < this.#schedule.nodes; i++) this.#addServer();
     this.#list = this.#servers.map((s) => this.#spec(s));
     for (let i = 0; i < this.#schedule.clients; i++) this.#startProcess('same');
+    const rival = this.#schedule.rival;
+    if (rival !== undefined) {
+      this.sched.at(rival.after * this.#scale, () => this.#startRival(rival.settings));
+    }
     for (const fault of this.#schedule.faults) {
       this.sched.at(fault.at * this.#scale, () => this.#inject(fault));
     }
@@ -269,6 +304,7 @@ export class World implements ProcessWorld {
       await this.sched.run(until);
     }
     const closedAt = this.sched.now;
+    this.#checkRival();
     for (const process of this.#processes) void process.client.close();
     await this.sched.run(this.sched.now + 1_000);
     for (const process of this.#processes) {
