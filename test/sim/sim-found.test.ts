@@ -1148,6 +1148,30 @@ const found: readonly (readonly [string, Schedule])[] = [
       faults: [{ at: 356, type: 'pause', node: 7, duration: 295 }],
     },
   ],
+  [
+    // `pnpm sim --focus quorum-lost-replies --seed 926` (2026-11-30): a cut held n2's replies to
+    // c1; an extend queued behind the batch in flight was sent when that batch timed out, after
+    // n2 was taken for down and the holder had released (owing n2 its part), and n2 kept the
+    // key 903 ms past the release (one TTL is 879 ms).
+    'quorum seed 926 (quorum-lost-replies), schedule 10,143: ops still queued when their node is taken for down are never sent (lost replies)',
+    {
+      seed: -1832050069,
+      scale: 6,
+      nodes: 5,
+      clients: 3,
+      workers: 2,
+      replicas: 3,
+      skews: [-1011, -5000, -3579, -2, -2276, 4540, -4087, 3234, -3106],
+      faults: [
+        { at: 1664, type: 'pause', node: 7, duration: 135 },
+        { at: 477, type: 'cut', client: 7, node: 2, nodes: 3, duration: 223, replies: true },
+        { at: 901, type: 'pause', node: 0, duration: 38 },
+        { at: 1144, type: 'kill', node: 6, downFor: 249, lateAfter: 257 },
+        { at: 883, type: 'restart', node: 2, lateAt: 10 },
+        { at: 79, type: 'cut', client: 2, node: 4, nodes: 2, duration: 274, replies: true },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

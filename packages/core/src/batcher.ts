@@ -131,6 +131,32 @@ export class Batcher {
     return batch;
   }
 
+  /**
+   * Fails the ops still queued, unsent, as a failed call would (`lost` for those queued with
+   * `cleanup`): for a node just taken for down. Sent later, behind a batch whose reply was
+   * lost, they would land after their callers gave up, and after the releases the client
+   * now owes the node (found by `pnpm sim --replicas 3 --focus quorum-lost-replies --seed
+   * 926`; docs/safety.md, lost replies).
+   */
+  abandon(cause: Error): void {
+    const batch = this.#pending;
+    if (batch === undefined) return;
+    const reject = this.#reject!;
+    this.#pending = undefined;
+    this.#ops -= batch.args.length;
+    this.#fail(batch, reject, cause, 0);
+  }
+
+  #fail(batch: Batch, reject: (error: unknown) => void, cause: unknown, roundTrip: number): void {
+    for (const index of batch.cleanup) this.#lost(batch.keys[index + 1]!, batch.args[index]!);
+    this.#observe(batch.args.length, roundTrip, true);
+    const error = this.#failed(cause);
+    // A batch of callback ops only has no promise waiting: rejecting it would be an
+    // unhandled rejection.
+    if (batch.called.length < batch.args.length) reject(error);
+    for (const callback of batch.callbacks) callback(undefined, error);
+  }
+
   #flush(): void {
     const batch = this.#pending;
     if (batch === undefined) return;
@@ -160,15 +186,7 @@ export class Batcher {
           for (let i = 0; i < called.length; i++) callbacks[i]!(replies[called[i]!], undefined);
           this.#answered();
         },
-        (cause: unknown) => {
-          for (const index of batch.cleanup) this.#lost(batch.keys[index + 1]!, batch.args[index]!);
-          this.#observe(batch.args.length, this.#rt.now() - sentAt, true);
-          const error = this.#failed(cause);
-          // A batch of callback ops only has no promise waiting: rejecting it would be an
-          // unhandled rejection.
-          if (batch.called.length < batch.args.length) reject(error);
-          for (const callback of batch.callbacks) callback(undefined, error);
-        },
+        (cause: unknown) => this.#fail(batch, reject, cause, this.#rt.now() - sentAt),
       );
   }
 }

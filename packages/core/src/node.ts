@@ -243,6 +243,7 @@ export class RedisNode {
     this.#failures = 0;
     this.#generation++;
     this.#lostAt = this.#rt.now();
+    this.#batcher.abandon(new Error(`taken for down (${reason}) before the batch was sent`));
     this.#listener.lost(this, reason);
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Lock, LockClient } from '@shardlock/core';
-import type { RedisNode } from '../../harness/index.js';
+import { LinkProxy, type RedisNode } from '../../harness/index.js';
 import { until } from '../../support/redis.js';
 import {
   codeOf,
@@ -163,6 +163,46 @@ describe('an extend whose reply was lost renews nothing past the lease the holde
     expect(lock.isValid()).toBe(true);
     expect(await c.raw(c.nodes[0]!).get(lockKey(key))).toContain(lock.token);
     expect(await lock.release()).toBe(true);
+  });
+});
+
+describe('simulator finding: ops queued behind a batch whose reply is lost', () => {
+  it('an extend still queued when its node is marked down is never sent', async () => {
+    // Found by `pnpm sim --replicas 3 --focus quorum-lost-replies --seed 926`: a cut held a
+    // node's replies; an extend queued behind the batch in flight was sent when that batch
+    // timed out, 200 ms after the node was marked down and its holder had released the lock
+    // (the release owed to the node until it answers again), and renewed the key there.
+    const [node] = await c.start(1);
+    const proxy = await LinkProxy.start({ port: node!.port });
+    try {
+      const client = c.client({
+        nodes: [{ id: 'n0', port: proxy.port }],
+        maxTtl: 5_000,
+        defaultTtl: 5_000,
+        healthCheckInterval: 50,
+        failureThreshold: 1,
+        commandTimeout: 300,
+      });
+      await connected(client);
+      const held = await client.acquire('queued-held', { ttl: 5_000 });
+      const queued = await client.acquire('queued-lease', { ttl: 1_000 });
+      const down = events(client, 'nodeDown');
+      proxy.set('down', 'blackhole');
+      // A PING is out by now: n0 is marked down 300 ms after it, before this batch times out.
+      await sleep(100);
+      const inFlight = outcome(held.extend(), 5_000);
+      await sleep(5);
+      const behind = outcome(queued.extend(), 5_000);
+      await until(() => down.length > 0, 2_000);
+      expect((await behind).kind).toBe('error');
+      await sleep(Math.max(0, queued.deadline + 150 - performance.now()));
+      const probe = c.raw(node!);
+      expect(await probe.pttl(lockKey('queued-lease')), 'PTTL 150 ms past its deadline').toBe(-2);
+      expect((await inFlight).kind).toBe('error');
+    } finally {
+      proxy.heal();
+      await proxy.close();
+    }
   });
 });
 
