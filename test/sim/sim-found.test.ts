@@ -1172,6 +1172,26 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // `pnpm sim --focus removed-hanging --seed 1014` (2026-11-30): the node paused and then
+    // removed ran, as it resumed 896 ms later, an acquire the client had given up on; the
+    // client had closed the removed node's connection after maxTtl, so nobody released it and
+    // it stayed held its whole TTL.
+    'seed 1014 (removed-hanging), schedule 1,836: a removed node keeps its connection until it is sent what it is owed (lost replies)',
+    {
+      seed: -953943396,
+      scale: 1,
+      nodes: 5,
+      clients: 2,
+      workers: 3,
+      skews: [-2, -7, 6, 18, 11, 20, 1, -11, 4],
+      faults: [
+        { at: 988, type: 'pause', node: 6, duration: 896 },
+        { at: 1193, type: 'remove', node: 6, lags: [196, 7, 4, 154, 60, 38, 90, 198] },
+        { at: 536, type: 'evict', node: 2, client: 0 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

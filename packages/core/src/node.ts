@@ -342,12 +342,14 @@ export class RedisNode {
   /**
    * Closes the connection of a node that left, once the releases it owes are sent (a paused
    * server may still run a grant whose reply was lost, and a closed socket's bytes are still
-   * read): it waits for the node to answer, at most `linger` ms (by then they have expired).
+   * read): it waits for the node to answer, or for the client's `close()`. No shorter bound:
+   * a lease counts from when the server runs the command, so a server paused for longer
+   * than any bound still runs the grant at its resume and holds it a whole TTL from then
+   * (found by a simulator hunt, seed 1014; docs/safety.md, lost replies).
    */
-  async retire(timeout: number, linger: number): Promise<void> {
+  async retire(timeout: number): Promise<void> {
     const rt = this.#rt;
-    const until = rt.now() + linger;
-    while (this.#orphans.length > 0 && !this.#closed && rt.now() < until) {
+    while (this.#orphans.length > 0 && !this.#closed) {
       await new Promise<void>((resolve) => rt.setTimeout(resolve, this.#settings.healthInterval));
     }
     await this.close(timeout);

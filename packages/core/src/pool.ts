@@ -478,7 +478,7 @@ export class NodePool {
           if (node !== undefined) {
             this.#retiring.add(node);
             void node
-              .retire(this.#options.commandTimeout, this.#options.maxTtl)
+              .retire(this.#options.commandTimeout)
               .finally(() => this.#retiring.delete(node));
           }
           break;
