@@ -3,6 +3,7 @@ import {
   expiredOnArrival,
   findFenceRegressions,
   findViolations,
+  type Grant,
 } from '../support/grants.js';
 import type { WorldResult } from './world.js';
 
@@ -35,6 +36,7 @@ export function problemsOf(result: WorldResult): string[] {
   for (const v of findViolations(result.grants))
     problems.push(`violation: ${describeViolation(v)}`);
   for (const r of findFenceRegressions(result.grants)) {
+    if (fenceWasLost(r.first, r.second, result)) continue;
     problems.push(`fence regression: ${describeViolation(r)}`);
   }
   // The workload looks at a lock as soon as acquire returns, and nothing can stop a process
@@ -178,6 +180,24 @@ function stretched(
     }
   }
   return end;
+}
+
+/**
+ * Quorum mode's stated limit (README, Modes; docs/safety.md, quorum): `first`'s fence was
+ * lost between the two grants, every running server that kept it killed, one after another
+ * or at once, with no running server left above it (found by `pnpm sim --focus
+ * quorum-lost-replies --seed 913`). One owner per key promises more: not excused there.
+ */
+function fenceWasLost(first: Grant, second: Grant, result: WorldResult): boolean {
+  if (result.replicas === 1) return false;
+  const fence = Number(first.fence);
+  return result.fencesLost.some(
+    (lost) =>
+      lost.at > first.grantedAt &&
+      lost.at < second.grantedAt &&
+      fence > lost.above &&
+      fence <= lost.upTo,
+  );
 }
 
 /**

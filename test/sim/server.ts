@@ -124,9 +124,13 @@ export class SimServer {
     }
   }
 
+  /** Told of every kill, before the process's data is gone. */
+  onKill: ((server: SimServer) => void) | undefined;
+
   /** kill -9: every connection drops; nothing queued runs. */
   kill(): void {
     if (!this.#alive) return;
+    this.onKill?.(this);
     this.#alive = false;
     this.diedAt = this.#sched.now;
     this.#paused = false;

@@ -8,6 +8,9 @@ import { SIM_DURATION, timingOf, type Fault, type Schedule } from './schedule.js
 import { SimServer } from './server.js';
 import { runWorkers, untyped, type LetGo, type Observed } from './workload.js';
 
+/** The fence counter's key under the default prefix. */
+const FENCE_KEY = 'shardlock:fence';
+
 type Late = Extract<Fault, { type: 'late' }>;
 type Settings = Late['settings'];
 type LateHang = NonNullable<Late['hangs']>;
@@ -44,6 +47,15 @@ export interface WorldResult {
   readonly replicas: number;
   /** When the operator took each removed server out of the list (world ms). */
   readonly removedAt: ReadonlyMap<string, number>;
+  /**
+   * Fences no running server kept: a kill took the highest counter, `upTo`, when no other
+   * running server had one above `above` (nothing can keep the fences in between then).
+   */
+  readonly fencesLost: readonly {
+    readonly at: number;
+    readonly above: number;
+    readonly upTo: number;
+  }[];
   /**
    * World ms of the first fault other than a late start without a hang: until then the
    * cluster is brand new and nothing has happened to it.
@@ -86,6 +98,7 @@ export class World implements ProcessWorld {
   #list: NodeSpec[] = [];
   #stopping = false;
   readonly #removedAt = new Map<string, number>();
+  readonly #fencesLost: WorldResult['fencesLost'][number][] = [];
   readonly #stalls: { process: string; from: number; until: number }[] = [];
   /**
    * Clients whose start has not been decided yet: a change is asked of them before any other
@@ -134,9 +147,17 @@ export class World implements ProcessWorld {
     const server = new SimServer(this.sched, `n${index}`, BASE_PORT + index, skew, (s, e) =>
       this.#onKey(s, e),
     );
+    server.onKill = (killed) => this.#onKill(killed);
     this.#servers.push(server);
     this.#open.set(server, new Map());
     return server;
+  }
+
+  #onKill(killed: SimServer): void {
+    const counter = (s: SimServer): number => Number(s.model.get(FENCE_KEY) ?? 0);
+    const above = Math.max(0, ...this.#servers.filter((s) => s !== killed && s.alive).map(counter));
+    const upTo = counter(killed);
+    if (upTo > above) this.#fencesLost.push({ at: this.sched.now, above, upTo });
   }
 
   #spec(server: SimServer): NodeSpec {
@@ -325,6 +346,7 @@ export class World implements ProcessWorld {
       holdings: this.#holdings,
       letGo: this.#observed.letGo,
       removedAt: this.#removedAt,
+      fencesLost: this.#fencesLost,
       quietUntil: Math.min(
         duration,
         ...this.#schedule.faults

@@ -92,6 +92,7 @@ describe('stranded-key oracle', () => {
     grants,
     letGo: new Map(letGo),
     removedAt: new Map<string, number>(),
+    fencesLost: [],
     quietUntil: 0,
     brandNewStarts: new Set(['w']),
     replicas: 1,
@@ -165,6 +166,29 @@ describe('stranded-key oracle', () => {
     expect(problemsOf(result([released], [[token, 31, 120, 100]], [], [[token, lost]]))).toEqual([
       expect.stringMatching(/^left held: .* placed by an extend refused at 32\.0/),
     ]);
+  });
+
+  it('excuses a quorum fence regression only when the first fence was lost between the grants', () => {
+    const first = grant('k', 100, 10, 20, 20);
+    const second = grant('k', 50, 40, 60, 60);
+    const holdings: [string, number, number, number][] = [
+      [first.token, 10, 20, 60],
+      [second.token, 40, 60, 60],
+    ];
+    const base = { ...result([first, second], holdings), replicas: 3 };
+    const regression = [expect.stringMatching(/^fence regression: k: /)];
+    expect(problemsOf(base)).toEqual(regression);
+    // Every running server that kept 100 was killed at 30, none left above 40.
+    const lost = { ...base, fencesLost: [{ at: 30, above: 40, upTo: 120 }] };
+    expect(problemsOf(lost)).toEqual([]);
+    // A running server kept 100 (or more), lost after the second grant, or one owner per key.
+    expect(problemsOf({ ...lost, fencesLost: [{ at: 30, above: 100, upTo: 120 }] })).toEqual(
+      regression,
+    );
+    expect(problemsOf({ ...lost, fencesLost: [{ at: 50, above: 40, upTo: 120 }] })).toEqual(
+      regression,
+    );
+    expect(problemsOf({ ...lost, replicas: 1 })).toEqual(regression);
   });
 
   it("flags a late client's grant on two nodes of a brand-new cluster before any fault, and only then", () => {
