@@ -1192,6 +1192,27 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // `pnpm sim --focus late-hung --seed 1006` (2026-11-30): a double grant of k0. c2's start
+    // waited for hung n0; meanwhile it failed n1 over, met it back (the others rejoined it and
+    // c0 was granted k0 there), and saw it die again. Still failed over in c2's view, n1's keys
+    // went to n0 as soon as c2 started, while c0's lease was valid.
+    'seed 1006 (late-hung), schedule 6,201: a node failed over before the start and met again is quarantined anew when lost (late clients)',
+    {
+      seed: 1008453352,
+      scale: 1,
+      nodes: 2,
+      clients: 2,
+      workers: 3,
+      skews: [5, 3, 20, -16, -19, 0, -17, -12, -16],
+      faults: [
+        { at: 686, type: 'kill', node: 5, downFor: 257 },
+        { at: 920, type: 'late', settings: 'same', hangs: { node: 3, duration: 634 } },
+        { at: 1329, type: 'kill', node: 3, downFor: 761, lateAfter: 183 },
+        { at: 588, type: 'late', settings: 'same', hangs: { node: 4, duration: 769 } },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

@@ -182,6 +182,27 @@ describe('a node that fails', () => {
     expect(m.stateOf('a', 10 + Q)).toBe('failed-over');
   });
 
+  it('failed over before the start, met again, then lost: quarantined anew from the loss', () => {
+    // Found by a simulator hunt (seed 1006): a client whose start waited for a hung node
+    // failed another over, met it back (others rejoined it and were granted keys there),
+    // then saw it die again; still failed over here, its keys went to the successor at once.
+    const ids = ['a', 'b'];
+    const m = membership(ids);
+    const key = keyWhere((k) => owner(ids, k) === 'a');
+    m.reachable('a');
+    m.lost('a', 0);
+    m.advance(Q);
+    expect(m.stateOf('a', Q)).toBe('failed-over');
+    m.reachable('a');
+    expect(types(m.lost('a', 2 * Q))).toEqual(['quarantined']);
+    // The start decides once b answers: a's keys wait for the new outage's quarantine.
+    m.contact('b', old(), 2 * Q + 10);
+    settle(m, 2 * Q + 10);
+    expect(() => m.route(key, 2 * Q + 20)).toThrow(NodeQuarantinedError);
+    m.advance(3 * Q);
+    expect(m.route(key, 3 * Q)).toEqual(['b']);
+  });
+
   it('refused when met again (this client may not use it, others may) is never failed over', () => {
     const ids = ['a', 'b', 'c'];
     const key = keyWhere((k) => owner(ids, k) === 'a');

@@ -258,7 +258,15 @@ export class Membership<T> {
    */
   reachable(id: string): void {
     const m = this.#members.get(id);
-    if (m !== undefined && !m.known) m.downSince = undefined;
+    if (m === undefined || m.known) return;
+    m.downSince = undefined;
+    // Failed over here while out of reach, it answers again: other clients may take it back
+    // and grant its keys on it, so a later loss is a new outage, quarantined from then
+    // (found by a simulator hunt, seed 1006: its keys went to the successor at once).
+    if (m.failedOver) {
+      m.failedOver = false;
+      this.#rebuild();
+    }
   }
 
   /**
