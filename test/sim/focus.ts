@@ -236,6 +236,61 @@ const rivalStart: fc.Arbitrary<Schedule> = fc.record({
   faults: fc.array(shortPause, { maxLength: 2 }),
 });
 
+/**
+ * A node in a crash loop: killed, back empty, killed again soon after, while a client is
+ * stopped through its short second run (it meets the third run having missed the second).
+ */
+const crashLoop: fc.Arbitrary<Schedule> = fc
+  .record({
+    ...base,
+    nodes: fc.integer({ min: 1, max: 4 }),
+    skews: agreeingSkews,
+    t: fc.integer({ min: 50, max: 1_000 }),
+    victim: node,
+    down: fc.integer({ min: 0, max: 500 }),
+    run: fc.integer({ min: 20, max: 400 }),
+    downAgain: fc.integer({ min: 0, max: 400 }),
+    client: fc.nat({ max: 7 }),
+    stallFrom: fc.integer({ min: 0, max: 500 }),
+    stall: fc.integer({ min: 50, max: 900 }),
+    rest: fc.array(nodeFault, { maxLength: 1 }),
+  })
+  .map(({ t, victim, down, run, downAgain, client, stallFrom, stall, rest, ...x }) => ({
+    ...x,
+    faults: [
+      { at: t, type: 'kill' as const, node: victim, downFor: down },
+      { at: t + down + run, type: 'kill' as const, node: victim, downFor: downAgain },
+      { at: t + stallFrom, type: 'stall' as const, client, duration: stall },
+      ...rest,
+    ],
+  }));
+
+/** Quorum: a replica back empty while another of its sets hangs, clocks maybe seconds apart. */
+const quorumRestartPause: fc.Arbitrary<Schedule> = fc
+  .record({
+    ...quorumBase,
+    t: fc.integer({ min: 50, max: 1_300 }),
+    restarted: node,
+    empty: fc.oneof(
+      fc.record({ type: fc.constant('restart' as const) }),
+      fc.record({ type: fc.constant('kill' as const), downFor: fc.integer({ min: 0, max: 300 }) }),
+    ),
+    paused: node,
+    gap: fc.integer({ min: -200, max: 400 }),
+    duration: fc.integer({ min: 20, max: 900 }),
+    rest: fc.array(fc.oneof(replyCut, shortPause), { maxLength: 2 }),
+  })
+  .map(({ t, restarted, empty, paused, gap, duration, rest, ...x }) => ({
+    ...x,
+    faults: [
+      empty.type === 'restart'
+        ? { at: t, type: 'restart' as const, node: restarted }
+        : { at: t, type: 'kill' as const, node: restarted, downFor: empty.downFor },
+      { at: Math.max(50, t + gap), type: 'pause' as const, node: paused, duration },
+      ...rest,
+    ],
+  }));
+
 /** The focused schedule shapes, by the name `pnpm sim --focus` takes. */
 export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {
   'late-hung': lateHung,
@@ -249,4 +304,6 @@ export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {
   'quorum-cuts': quorumCuts,
   'skewed-changes': skewedChanges,
   'rival-start': rivalStart,
+  'crash-loop': crashLoop,
+  'quorum-restart-pause': quorumRestartPause,
 };

@@ -1213,6 +1213,25 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // `pnpm sim --focus crash-loop --seed 1020`, with the fix put back (2026-11-30): a double
+    // grant of k2 while a node died twice in a row. Its quarantine counted only from the
+    // outage this client saw, one client trusted a run while another's lease was believed.
+    "seed 1020 (crash-loop), schedule 2,621: a restart is quarantined from the new run's start too (restarts)",
+    {
+      seed: -2147483636,
+      scale: 1,
+      nodes: 1,
+      clients: 3,
+      workers: 2,
+      skews: [16, -9, -17, 3, -5, 10, -4, 2, -19],
+      faults: [
+        { at: 802, type: 'kill', node: 6, downFor: 254 },
+        { at: 1080, type: 'kill', node: 6, downFor: 0 },
+        { at: 1188, type: 'stall', client: 0, duration: 525 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {
