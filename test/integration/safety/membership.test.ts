@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ShardlockError } from '@shardlock/core';
+import { ShardlockError, type LockClient } from '@shardlock/core';
 import { LinkProxy, nodeSpecs } from '../../harness/index.js';
 import { until } from '../../support/redis.js';
 import {
@@ -310,24 +310,34 @@ describe('simulator finding: two clients that each have a different node back', 
   });
 });
 
-describe('simulator findings: close() while a removed node waits to be sent what it is owed', () => {
-  it('ends that connection too: nothing reconnects to the node afterwards', async () => {
-    // Found by the simulator (a hunt, seed 801): a removed node's connection stays open after
-    // its window until the releases it is owed are sent (at most maxTtl); close() did not end
-    // it, and it kept reconnecting after close() had returned.
+describe('simulator findings: a removed node that is owed a release', () => {
+  /** An acquire on paused n1 whose reply is lost: n1 is owed its release. n1 stays paused. */
+  async function owedByPausedN1(name: string, maxTtl: number) {
     await c.start(2);
-    const client = c.client({ maxTtl: 5_000, defaultTtl: 5_000 });
+    const client = c.client({ maxTtl, defaultTtl: maxTtl });
     await connected(client);
-    const key = keyWhere('owed', (k) => client.nodeFor(k) === 'n1');
+    const key = keyWhere(name, (k) => client.nodeFor(k) === 'n1');
     await (await client.acquire(key)).release();
-    // An acquire whose reply is lost: n1 is owed its release. Then n1 dies.
     c.nodes[1]!.pause();
     const got = await outcome(client.acquire(key), 5_000);
     expect(got.kind === 'error' ? codeOf(got.error) : got.kind).toBe('ERR_NODE_UNAVAILABLE');
-    await c.nodes[1]!.kill();
+    return { client, key };
+  }
+
+  /** Removes n1 and waits until its window has ended and the client no longer lists it. */
+  async function removeN1(client: LockClient): Promise<void> {
     const ended = events(client, 'handoffEnd');
     await client.removeNode('n1');
     await until(() => ended.length > 0 && !client.stats().some((s) => s.id === 'n1'), 10_000);
+  }
+
+  it('close() ends that connection too: nothing reconnects to the node afterwards', async () => {
+    // Found by the simulator (a hunt, seed 801): a removed node's connection stays open after
+    // its window until the releases it is owed are sent; close() did not end it, and it kept
+    // reconnecting after close() had returned.
+    const { client } = await owedByPausedN1('owed', 5_000);
+    await c.nodes[1]!.kill();
+    await removeN1(client);
     await client.close();
 
     await c.nodes[1]!.restartEmpty();
@@ -338,37 +348,27 @@ describe('simulator findings: close() while a removed node waits to be sent what
     await sleep(1_000);
     expect(await accepted(), 'connections n1 accepted after close()').toBe(before);
   });
-});
 
-describe('simulator findings: a removed node that runs a late grant long after its removal', () => {
-  it('still gets the release it is owed when it answers again', async () => {
+  it('a late grant it runs long after its removal is still released when it answers again', async () => {
     // Found by a simulator hunt (seed 1014, schedule 1,836): a node paused through its own
     // removal ran, as it resumed, an acquire whose reply the client had given up on. The
     // client had closed the removed node's connection after waiting maxTtl for it ("by then
     // they have expired"), but a lease counts from when the server runs the command: the key
     // stayed held for a whole TTL after the resume.
-    await c.start(2);
-    const client = c.client({ maxTtl: 1_000, defaultTtl: 1_000 });
-    await connected(client);
-    const key = keyWhere('late-on-removed', (k) => client.nodeFor(k) === 'n1');
-    await (await client.acquire(key)).release();
-    c.nodes[1]!.pause();
     try {
-      const got = await outcome(client.acquire(key), 5_000);
-      expect(got.kind === 'error' ? codeOf(got.error) : got.kind).toBe('ERR_NODE_UNAVAILABLE');
-      const ended = events(client, 'handoffEnd');
-      await client.removeNode('n1');
-      await until(() => ended.length > 0 && !client.stats().some((s) => s.id === 'n1'), 10_000);
+      const { client, key } = await owedByPausedN1('late-on-removed', 1_000);
+      await removeN1(client);
       // Past the old linger (maxTtl) with the node still paused.
       await sleep(1_300);
+      c.nodes[1]!.resume();
+      const probe = c.raw(c.nodes[1]!);
+      await until(async () => (await probe.exists(lockKey(key))) === 0, 600).catch(() => undefined);
+      expect(await probe.pttl(lockKey(key)), 'PTTL of the late grant 600 ms after the resume').toBe(
+        -2,
+      );
     } finally {
       c.nodes[1]!.resume();
     }
-    const probe = c.raw(c.nodes[1]!);
-    await until(async () => (await probe.exists(lockKey(key))) === 0, 600).catch(() => undefined);
-    expect(await probe.pttl(lockKey(key)), 'PTTL of the late grant 600 ms after the resume').toBe(
-      -2,
-    );
   });
 });
 
