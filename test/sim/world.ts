@@ -259,7 +259,17 @@ export class World implements ProcessWorld {
       decided = true;
       done();
     };
-    process.client.ready().then(started, started);
+    process.client.ready().then(started, (error: unknown) => {
+      started();
+      // A process with the cluster's settings and the list it uses now always starts: the
+      // operator starts one only once every change is in (docs/safety.md, late clients).
+      const refused = (error as { code?: unknown }).code === 'ERR_SETTINGS_MISMATCH';
+      if (refused && settings === 'same' && this.#schedule.rival === undefined) {
+        this.#observed.problems.push(
+          `${process.name}: refused to start with the cluster's settings and list: ${(error as Error).message}`,
+        );
+      }
+    });
     this.#running++;
     void runWorkers(process, {
       workers: this.#schedule.workers,
