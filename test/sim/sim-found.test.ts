@@ -1232,6 +1232,28 @@ const found: readonly (readonly [string, Schedule])[] = [
       ],
     },
   ],
+  [
+    // `pnpm sim --focus crash-loop --seed 1043` (2026-11-30): double grants of k0 and k3.
+    // n1 was failed over and met back (in its restart quarantine) when c2 stalled for 846 ms;
+    // meanwhile n1 died again and came back, the others took it back and granted k3 on it.
+    // When c2 ran again, n1 was still failed over in its view: its loss opened no quarantine,
+    // and c2 granted k3 on the successors.
+    'seed 1043 (crash-loop), schedule 2,231: a node failed over and seen back before a stall is quarantined when lost after it (stalls)',
+    {
+      seed: 698153366,
+      scale: 1,
+      nodes: 3,
+      clients: 3,
+      workers: 3,
+      skews: [-8, -16, 19, 9, -6, 11, -13, 3, 6],
+      faults: [
+        { at: 404, type: 'kill', node: 1, downFor: 217 },
+        { at: 862, type: 'kill', node: 1, downFor: 69 },
+        { at: 797, type: 'stall', client: 5, duration: 846 },
+        { at: 1062, type: 'restart', node: 0, lateAt: 7 },
+      ],
+    },
+  ],
 ];
 
 it.each(found)('replays %s', async (_name, schedule) => {

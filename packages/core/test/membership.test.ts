@@ -433,6 +433,26 @@ describe('nodes other clients may have failed over', () => {
     expect(route.at(-1)).toBe('a');
   });
 
+  it('a node failed over and seen back before the stall is quarantined when lost after it', () => {
+    // Found by a simulator hunt (`--focus crash-loop --seed 1043`): failed over, met back and
+    // still in its restart quarantine here when this process stalled; meanwhile the others
+    // took it back, granted keys on it, and it died again. Still failed over here, its loss
+    // opened no quarantine and its keys went to the successors at once.
+    const ids = ['a', 'b', 'c'];
+    const m = membership(ids);
+    meetAll(m, ids);
+    m.beat(0);
+    const key = keyWhere((k) => owner(ids, k) === 'a');
+    m.lost('a', 0);
+    m.advance(Q);
+    expect(m.stateOf('a', Q)).toBe('failed-over');
+    m.contact('a', { ...old('r2'), uptimeMs: 0 }, Q + 10);
+    m.beat(Q + 10);
+    m.beat(10 * Q);
+    expect(types(m.lost('a', 10 * Q))).toEqual(['quarantined']);
+    expect(() => m.route(key, 10 * Q + 1)).toThrow(NodeQuarantinedError);
+  });
+
   it('a short stall changes nothing', () => {
     const m = membership(['a', 'b'], { ...TIMING, detectionLag: 1 });
     meetAll(m, ['a', 'b']);
