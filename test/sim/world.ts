@@ -98,6 +98,8 @@ export class World implements ProcessWorld {
   #list: NodeSpec[] = [];
   #stopping = false;
   readonly #removedAt = new Map<string, number>();
+  /** When the client each server last evicted will have met it again, world ms. */
+  readonly #evictedUntil = new Map<SimServer, number>();
   readonly #fencesLost: WorldResult['fencesLost'][number][] = [];
   readonly #stalls: { process: string; from: number; until: number }[] = [];
   /**
@@ -381,7 +383,14 @@ export class World implements ProcessWorld {
     switch (fault.type) {
       case 'kill': {
         const server = this.#pick(fault.node);
-        if (!server?.alive || this.#lastUpWhileApplying(server) || this.#lastRecord(server)) return;
+        if (
+          !server?.alive ||
+          this.#lastUpWhileApplying(server) ||
+          this.#lastRecord(server) ||
+          this.#justEvicted(server)
+        ) {
+          return;
+        }
         server.kill();
         this.#dropped(server);
         sched.at(sched.now + fault.downFor * this.#scale, () => {
@@ -402,7 +411,7 @@ export class World implements ProcessWorld {
         if (server === undefined) return;
         const { lateAt } = fault;
         if (lateAt === undefined) {
-          if (this.#lastRecord(server)) return;
+          if (this.#lastRecord(server) || this.#justEvicted(server)) return;
           this.#dropped(server);
           server.restartEmpty();
           return;
@@ -410,7 +419,7 @@ export class World implements ProcessWorld {
         // Wall-clock seconds, whatever the scale: the server's clock decides its uptime.
         const wait = (1_000 - lateAt - (server.clock() % 1_000) + 2_000) % 1_000;
         sched.at(sched.now + wait, () => {
-          if (this.#lastRecord(server)) return;
+          if (this.#lastRecord(server) || this.#justEvicted(server)) return;
           this.#dropped(server);
           server.restartEmpty();
           sched.at(sched.now + lateAt + 1, () =>
@@ -527,7 +536,13 @@ export class World implements ProcessWorld {
         // join or leave meanwhile (docs/safety.md, settings: not guaranteed).
         if (this.#applying > 0) return;
         const process = this.#processes[fault.client % this.#processes.length];
-        this.#pick(fault.node)?.setPolicy('allkeys-lru', process);
+        const server = this.#pick(fault.node);
+        server?.setPolicy('allkeys-lru', process);
+        if (server !== undefined) {
+          const { healthCheckInterval, commandTimeout } = this.#timing;
+          const meets = 2 * healthCheckInterval + 2 * commandTimeout + 20 * this.#scale;
+          this.#evictedUntil.set(server, sched.now + meets);
+        }
         return;
       }
     }
@@ -544,9 +559,21 @@ export class World implements ProcessWorld {
     );
   }
 
+  /**
+   * One owner per key: a client just evicted from `server` has not met it again yet (it
+   * refuses it then). Until it has, a kill or a hang would make its connection's drop an
+   * outage that only it saw, and early: the others still granted there (README: an outage
+   * only some clients see is not guaranteed; found by a hunt, seed 1051, a hang 40 ms after
+   * an evict). Quorum mode promises that case: not held back there.
+   */
+  #justEvicted(server: SimServer): boolean {
+    if (this.#schedule.replicas !== undefined) return false;
+    return (this.#evictedUntil.get(server) ?? -1) > this.sched.now;
+  }
+
   /** SIGSTOP for `duration` ms (unscaled), unless the server is down or the last one up. */
   #hang(server: SimServer | undefined, duration: number): void {
-    if (!server?.alive || this.#lastUpWhileApplying(server)) return;
+    if (!server?.alive || this.#lastUpWhileApplying(server) || this.#justEvicted(server)) return;
     const sched = this.sched;
     server.pause();
     sched.at(sched.now + duration * this.#scale, () => server.resume());
