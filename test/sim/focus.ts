@@ -291,6 +291,31 @@ const quorumRestartPause: fc.Arbitrary<Schedule> = fc
     ],
   }));
 
+/** A client whose start a hung node holds back, asked to add or remove a node meanwhile. */
+const heldStartChange: fc.Arbitrary<Schedule> = fc.record({
+  ...base,
+  skews: agreeingSkews,
+  faults: fc
+    .tuple(
+      fc.record({
+        at: fc.integer({ min: 50, max: 1_300 }),
+        type: fc.constant('late' as const),
+        settings: fc.constant('same' as const),
+        hangs: fc.record({
+          node,
+          duration: fc.integer({ min: 100, max: 1_200 }),
+          change: fc.record({
+            after: fc.integer({ min: 0, max: 300 }),
+            type: fc.constantFrom('add' as const, 'remove' as const),
+            lags: lateLags,
+          }),
+        }),
+      }),
+      fc.array(fc.oneof(nodeFault, changeFault), { maxLength: 2 }),
+    )
+    .map(([late, rest]) => [late, ...rest]),
+});
+
 /** The focused schedule shapes, by the name `pnpm sim --focus` takes. */
 export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {
   'late-hung': lateHung,
@@ -306,4 +331,5 @@ export const focuses: Readonly<Record<string, fc.Arbitrary<Schedule>>> = {
   'rival-start': rivalStart,
   'crash-loop': crashLoop,
   'quorum-restart-pause': quorumRestartPause,
+  'held-start-change': heldStartChange,
 };
