@@ -5,12 +5,13 @@ import {
   SettingsMismatchError,
   type ShardlockError,
 } from './errors.js';
+import { contactInfoOf, ownIncarnation, recordedTrustIn } from './contact-info.js';
 import type { Emit } from './events.js';
 import type { Hello } from './hello.js';
 import { Joining } from './joining.js';
 import { ContactPending, Membership, Stalled } from './membership/membership.js';
 import { isEmptyRecord, readRecords, type ReadRecord } from './membership/records.js';
-import type { ContactInfo, Decision, ReplicaSet } from './membership/types.js';
+import type { Decision, ReplicaSet } from './membership/types.js';
 import { emitDecision } from './decision-events.js';
 import { RedisNode, type NodeListener } from './node.js';
 import type { ResolvedNodeSpec } from './node-spec.js';
@@ -28,7 +29,6 @@ import {
   memberValue,
   RAISED_FIELD,
   settingsText,
-  type Incarnation,
 } from './record.js';
 import { writeRecord, type Met, type RecordContext } from './record-write.js';
 import { Removals } from './removals.js';
@@ -268,24 +268,7 @@ export class NodePool {
   /** @param metAt - when the hello was read: a start held back by a hung node decides late */
   #meet(node: RedisNode, hello: Hello, listed: boolean, metAt = this.#rt.now()): void {
     const now = this.#rt.now();
-    const recorded = ownIncarnation(hello);
-    // What the hello said, as of now (found in the simulator: read long before a delayed
-    // start, a recorded trust time counted from the start kept a node others had taken back
-    // failed over here, well past their windows).
-    const age = now - metAt;
-    const trustIn = recordedTrustIn(hello);
-    const info: ContactInfo = {
-      runId: hello.runId,
-      uptimeMs: hello.uptimeMs + age,
-      ageLimitMs: hello.ageLimitMs + age,
-      recordedTrustIn: trustIn === undefined ? undefined : Math.max(0, trustIn - age),
-      // The first client to meet this incarnation knew better whether it had served: it
-      // looked before anyone listed it.
-      served: recorded?.served ?? listed,
-      raised: hello.record.raised === hello.runId,
-      listed,
-    };
-    this.#act(this.#membership.contact(node.id, info, now));
+    this.#act(this.#membership.contact(node.id, contactInfoOf(hello, listed, metAt, now), now));
   }
 
   #refused(node: RedisNode, error: ShardlockError): void {
@@ -744,19 +727,6 @@ export class NodePool {
     const nodes = [...this.#nodes.values(), ...this.#joining.keys(), ...this.#retiring];
     await Promise.all(nodes.map((node) => node.close(this.#options.commandTimeout)));
   }
-}
-
-/** The incarnation the node's own record names, if it is the server's current one. */
-function ownIncarnation(hello: Hello): Incarnation | undefined {
-  const incarnation = hello.record.incarnation;
-  return incarnation?.runId === hello.runId ? incarnation : undefined;
-}
-
-/** ms from now until the node's current incarnation is trusted, as its record says. */
-function recordedTrustIn(hello: Hello): number | undefined {
-  const incarnation = ownIncarnation(hello);
-  if (incarnation === undefined) return undefined;
-  return Math.max(0, (incarnation.trustedFromUs - hello.nowUs) / 1000);
 }
 
 function unavailable(
