@@ -394,10 +394,8 @@ export class Membership<T> {
       // its keys on it, so its keys come back to it, and a loss now opens a quarantine
       // (found by a simulator hunt, `--focus crash-loop --seed 1043`: it died again during
       // the stall, and its keys went to the successors at once).
-      if (m.failedOver) {
-        m.failedOver = false;
-        unfailed = true;
-      }
+      unfailed ||= m.failedOver;
+      m.failedOver = false;
       const until = Math.max(now, m.trustAt) + this.#timing.handoffWindow;
       decisions.push(this.#openMaybe(m.id, until, 'rejoin'));
     }
